@@ -1,0 +1,71 @@
+/*
+ * cfg -- mxgate.conf: `name = value` lines (spec section 3).
+ *
+ * One declarative parameter table (name, type, default, min, max, doc)
+ * drives parsing, the checks of `mxgate -n`, the shipped mxgate.conf (all
+ * defaults, commented) and the defaults list in mxgate.conf(5).
+ * Unknown names, bad values and out-of-range numbers are errors reported
+ * as FILE:LINE:COL, all of them. Parameters that belong to checks this
+ * build does not have yet are accepted with a warning (never silently
+ * ignored), or refused where accepting them would mislead (a redis store).
+ *
+ * A struct cfg is filled once at start-up and read-only afterwards.
+ */
+#ifndef MXGATE_CFG_H
+#define MXGATE_CFG_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "log.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+#define CFG_DEFAULT_PATH	SYSCONFDIR "/mxgate/mxgate.conf"
+
+enum cfg_mode {
+	CFG_MODE_ENFORCE,
+	CFG_MODE_MONITOR
+};
+
+enum cfg_on_error {
+	CFG_ON_ERROR_TEMPFAIL,
+	CFG_ON_ERROR_ACCEPT
+};
+
+enum cfg_store_error {
+	CFG_STORE_ERROR_FALLBACK,
+	CFG_STORE_ERROR_TEMPFAIL
+};
+
+struct cfg {
+	char			*path;		/* the file read, or NULL for built-in defaults */
+	char			*socket;
+	unsigned		 socket_mode;
+	char			*user;
+	char			*group;
+	char			*pid_file;
+	char			*rules;
+	enum cfg_mode		 mode;
+	enum log_target		 log;
+	char			*hostname;
+	char			*authserv_id;
+	enum cfg_on_error	 on_internal_error;
+	char			*dns_forwarders;
+	uint64_t		 dns_timeout;	/* seconds */
+	char			*store;
+	uint64_t		 store_max_keys;
+	enum cfg_store_error	 store_error;
+	char			*state_file;
+	int			 add_auth_results;
+	uint64_t		 dkim_max_signatures;
+};
+
+void	cfg_defaults(struct cfg *);
+int	cfg_load(struct cfg *, const char *, struct diag *, struct buf *);
+void	cfg_free(struct cfg *);
+void	cfg_write_defaults(struct buf *);
+
+#endif

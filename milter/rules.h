@@ -1,0 +1,92 @@
+/*
+ * rules -- the rules file (spec section 4) as an immutable rule set.
+ *
+ * rules_load() lexes and parses a rules file (and its includes), builds
+ * lists, tables, limits and compiled templates, and checks everything a
+ * load can check: unknown facts and variables, facts used before their
+ * stage, reply codes (tempfail: 421/450/451/452 with a matching 4.X.Y;
+ * reject: 5XX with 5.X.Y), duplicate ids and names, include loops. Every
+ * error goes to the diag as FILE:LINE:COL; on any error it returns NULL.
+ *
+ * A loaded set is immutable and reference counted: the daemon swaps in a
+ * new set on reload and each connection keeps the set it started with.
+ * rules_eval() is thread-safe.
+ *
+ * Evaluation runs the rules of one stage in file order. Each matching
+ * non-terminal rule (log, header) and each matching monitor rule is
+ * handed to env->matched() and evaluation goes on; the first matching
+ * terminal non-monitor rule (accept, tempfail, reject) ends it and is
+ * returned. Templates are not expanded here: the caller expands them with
+ * its session's values.
+ */
+#ifndef MXGATE_RULES_H
+#define MXGATE_RULES_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "facts.h"
+#include "ratelimit.h"
+
+struct rules;
+struct tmpl;
+struct table;
+
+enum rules_action {
+	RA_NONE,
+	RA_ACCEPT,
+	RA_TEMPFAIL,
+	RA_REJECT,
+	RA_LOG,
+	RA_HEADER
+};
+
+struct rules_match {
+	const char		*rule;		/* the rule id */
+	const char		*file;
+	unsigned		 line;
+	enum stage		 stage;
+	enum rules_action	 action;
+	int			 monitor;	/* per-rule monitor flag */
+	const char		*code;		/* "451" (tempfail, reject) */
+	const char		*ecode;		/* "4.7.1" */
+	const struct tmpl	*text;		/* reply text, log text or header value */
+	const char		*header_name;	/* RA_HEADER */
+	const struct rl_limit	*limit;		/* the limit whose `exceeded` made it match, or NULL */
+	struct rl_result	 limit_result;
+};
+
+struct rules_env {
+	void	*arg;
+	/* the value of a fact now; return 0 (value->set may still be 0) or -1 on an internal error */
+	int	(*fact)(void *, enum fact, struct fact_value *);
+	/* check a limit for the current event (rl_check with the session's identity); 0 or -1 */
+	int	(*limit)(void *, const struct rl_limit *, struct rl_result *);
+	/* a matching non-terminal or monitor rule */
+	void	(*matched)(void *, const struct rules_match *);
+};
+
+/* what a rule set needs from the MTA, for milter negotiation */
+struct rules_needs {
+	unsigned	stages;		/* bit (1 << STAGE_x): rules run at that stage */
+	unsigned char	fact[F_COUNT];	/* 1: used by a rule, template or the footer */
+	int		header;		/* needs the message header (from_domain) */
+	int		body;		/* needs the body (size, bytes limits) */
+};
+
+struct rules *rules_load(const char *, struct diag *);
+void	 rules_ref(struct rules *);
+void	 rules_unref(struct rules *);
+void	 rules_summary(const struct rules *, struct buf *);
+void	 rules_needs(const struct rules *, struct rules_needs *);
+const char *rules_path(const struct rules *);
+const struct tmpl *rules_footer(const struct rules *);
+size_t	 rules_nlimits(const struct rules *);
+const struct rl_limit *const *rules_limits(const struct rules *);
+size_t	 rules_ntables(const struct rules *);
+struct table *const *rules_tables(const struct rules *);
+int	 rules_eval(const struct rules *, enum stage, const struct rules_env *,
+	    struct rules_match *);
+
+#endif
