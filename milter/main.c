@@ -1,3 +1,433 @@
-/* placeholder: replaced by the daemon's main */
-int main(void);
-int main(void) { return 0; }
+/*
+ * main -- options, daemonising, privilege drop, signals and reloads.
+ *
+ *   mxgate [-c FILE] [-f] [-n] [-V]
+ *
+ * Start-up order matters: signals are blocked before any thread exists;
+ * the configuration and the rules are read and checked (every error
+ * printed, exit 78); the process daemonises before any thread starts; the
+ * socket and the pid file are opened as root; then the process drops to
+ * `user`/`group` and refuses to go on as root. Only then does libmilter
+ * start.
+ *
+ * Signals. Debian's libmilter starts its own thread that sigwait()s for
+ * SIGHUP, SIGTERM and SIGINT and treats SIGHUP as "stop". To make SIGHUP
+ * a reload, libmilter runs in a second thread, and the main thread --
+ * the one a signal sent to the process is offered to first -- keeps these
+ * signals unblocked with handlers, so it takes them before libmilter's
+ * thread can. The handlers only write the signal number to a pipe; the
+ * main thread reloads or stops from its loop. SIGUSR1 reloads too.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "diag.h"
+#include "log.h"
+#include "milter.h"
+#include "ratelimit.h"
+#include "rules.h"
+
+#define STOP_GRACE_SECS	30	/* how long connections in flight may take at stop */
+
+static int	sigpipe_fd[2] = { -1, -1 };
+
+static void	usage(void) __attribute__((noreturn));
+static int	check_only(const char *);
+static struct rules *load_rules(const struct cfg *, struct diag *);
+
+/* usage -- the synopsis, exit 64 */
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: mxgate [-c FILE] [-f] [-n] [-V]\n");
+	exit(EX_USAGE);
+}
+
+/* print_diag -- every collected error, to stderr or the log */
+static void
+print_diag(const struct diag *d, int to_log)
+{
+	const char	*p = buf_str(&d->out), *nl;
+
+	for (; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		if (to_log)
+			log_warn("%.*s", (int)(nl - p), p);
+		else
+			fprintf(stderr, "%.*s\n", (int)(nl - p), p);
+		if (*nl == '\0')
+			break;
+	}
+}
+
+/* load_rules -- read the rules file named by the configuration */
+static struct rules *
+load_rules(const struct cfg *cfg, struct diag *d)
+{
+	return rules_load(cfg->rules, d);
+}
+
+/*
+ * check_only -- `-n`: check the configuration and the rules, print every
+ * error as FILE:LINE:COL, and a summary line on success. 0 or 78.
+ */
+static int
+check_only(const char *conf)
+{
+	struct cfg	 cfg;
+	struct diag	 d = DIAG_INIT;
+	struct buf	 warn = BUF_INIT, sum = BUF_INIT;
+	struct rules	*r = NULL;
+	int		 rc;
+
+	rc = cfg_load(&cfg, conf, &d, &warn);
+	if (cfg.rules != NULL)
+		r = load_rules(&cfg, &d);
+	fputs(buf_str(&warn), stderr);
+	print_diag(&d, 0);
+	if (rc == 0 && r != NULL && d.errors == 0) {
+		rules_summary(r, &sum);
+		printf("mxgate: %s: ok; %s: %s\n", conf, cfg.rules, buf_str(&sum));
+	}
+	rc = d.errors == 0 && r != NULL ? 0 : EX_CONFIG;
+	if (r != NULL)
+		rules_unref(r);
+	buf_free(&sum);
+	buf_free(&warn);
+	diag_free(&d);
+	cfg_free(&cfg);
+	return rc;
+}
+
+/* on_signal -- async-signal-safe: pass the number to the main loop */
+static void
+on_signal(int sig)
+{
+	unsigned char	c = (unsigned char)sig;
+	int		saved = errno;
+
+	(void)write(sigpipe_fd[1], &c, 1);
+	errno = saved;
+}
+
+/* reload -- build and check a new rule set; swap it in only when valid */
+static void
+reload(const struct cfg *cfg)
+{
+	struct diag	 d = DIAG_INIT;
+	struct buf	 sum = BUF_INIT;
+	struct rules	*r;
+
+	r = load_rules(cfg, &d);
+	if (r == NULL || d.errors > 0) {
+		log_warn("reload: %s has %u error%s; the old rules stay in force",
+		    cfg->rules, d.errors, d.errors == 1 ? "" : "s");
+		print_diag(&d, 1);
+		if (r != NULL)
+			rules_unref(r);
+	} else {
+		milter_set_rules(r);
+		rules_summary(r, &sum);
+		log_info("reload: ok: %s: %s", cfg->rules, buf_str(&sum));
+		rules_unref(r);
+	}
+	buf_free(&sum);
+	diag_free(&d);
+}
+
+/* daemonise -- detach from the terminal (before any thread starts) */
+static void
+daemonise(void)
+{
+	pid_t	pid;
+	int	fd;
+
+	if ((pid = fork()) == -1)
+		log_fatal(EX_OSERR, "fork: %s", strerror(errno));
+	if (pid != 0)
+		_exit(0);
+	if (setsid() == -1)
+		log_fatal(EX_OSERR, "setsid: %s", strerror(errno));
+	if ((pid = fork()) == -1)
+		log_fatal(EX_OSERR, "fork: %s", strerror(errno));
+	if (pid != 0)
+		_exit(0);
+	if (chdir("/") == -1)
+		log_fatal(EX_OSERR, "chdir /: %s", strerror(errno));
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		(void)dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			(void)close(fd);
+	}
+}
+
+/* make_parent -- create the directory of path (one level) owned by uid/gid */
+static void
+make_parent(const char *path, uid_t uid, gid_t gid)
+{
+	char	dir[4096];
+	char	*slash;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+		log_fatal(EX_CONFIG, "path too long: %s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == 0) {
+		if (geteuid() == 0 && chown(dir, uid, gid) == -1)
+			log_fatal(EX_OSERR, "chown %s: %s", dir, strerror(errno));
+	} else if (errno != EEXIST)
+		log_fatal(EX_CANTCREAT, "mkdir %s: %s", dir, strerror(errno));
+}
+
+/* write_pid -- the pid file, owned by the daemon's user so it can remove it */
+static void
+write_pid(const char *path, uid_t uid, gid_t gid)
+{
+	FILE	*f;
+	int	 fd;
+
+	make_parent(path, uid, gid);
+	(void)unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd == -1 || (f = fdopen(fd, "w")) == NULL)
+		log_fatal(EX_CANTCREAT, "pid file %s: %s", path, strerror(errno));
+	fprintf(f, "%ld\n", (long)getpid());
+	if (geteuid() == 0 && fchown(fd, uid, gid) == -1)
+		log_fatal(EX_OSERR, "chown %s: %s", path, strerror(errno));
+	if (fclose(f) == EOF)
+		log_fatal(EX_IOERR, "pid file %s: %s", path, strerror(errno));
+}
+
+/* lookup_ids -- the uid and gid of the configured user and group */
+static void
+lookup_ids(const struct cfg *cfg, uid_t *uid, gid_t *gid)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	*uid = geteuid();
+	*gid = getegid();
+	if (geteuid() != 0)
+		return;		/* started unprivileged: stay who we are */
+	if ((pw = getpwnam(cfg->user)) == NULL)
+		log_fatal(EX_NOUSER, "user %s does not exist", cfg->user);
+	if ((gr = getgrnam(cfg->group)) == NULL)
+		log_fatal(EX_NOUSER, "group %s does not exist", cfg->group);
+	if (pw->pw_uid == 0)
+		log_fatal(EX_CONFIG, "user %s is root: mxgate does not handle "
+		    "mail as root", cfg->user);
+	*uid = pw->pw_uid;
+	*gid = gr->gr_gid;
+}
+
+/* drop_privileges -- become uid/gid for good, and check that it stuck */
+static void
+drop_privileges(uid_t uid, gid_t gid)
+{
+	if (geteuid() != 0) {
+		if (getuid() == 0)
+			log_fatal(EX_CONFIG, "refusing to run with a real uid of root");
+		return;
+	}
+	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 || setuid(uid) == -1)
+		log_fatal(EX_OSERR, "cannot drop privileges to %ld:%ld: %s",
+		    (long)uid, (long)gid, strerror(errno));
+	if (setuid(0) != -1 || geteuid() == 0 || getuid() == 0)
+		log_fatal(EX_SOFTWARE, "still root after the privilege drop");
+}
+
+/* runner -- the libmilter thread; wakes the main loop when it returns */
+static void *
+runner(void *arg)
+{
+	int		*rc = arg;
+	unsigned char	 c = 0;
+
+	*rc = milter_main();
+	(void)write(sigpipe_fd[1], &c, 1);
+	return NULL;
+}
+
+/* catch_signals -- handlers for the main thread, which alone unblocks them */
+static void
+catch_signals(const sigset_t *set)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)sigaction(SIGUSR1, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)pthread_sigmask(SIG_UNBLOCK, set, NULL);
+}
+
+/* wait_sessions -- let connections in flight finish, at most STOP_GRACE_SECS */
+static void
+wait_sessions(void)
+{
+	struct timespec	t = { 0, 100 * 1000 * 1000 };
+	int		i;
+
+	for (i = 0; i < STOP_GRACE_SECS * 10 && milter_active() > 0; i++)
+		(void)nanosleep(&t, NULL);
+	if (milter_active() > 0)
+		log_warn("stop: %u connection%s still open after %d s",
+		    milter_active(), milter_active() == 1 ? "" : "s",
+		    STOP_GRACE_SECS);
+}
+
+/* serve -- run libmilter in its thread; reload and stop from signals */
+static int
+serve(const struct cfg *cfg, const sigset_t *set)
+{
+	pthread_t	 tid;
+	int		 rc = 0, stopping = 0;
+	unsigned char	 c;
+	ssize_t		 n;
+
+	if (pthread_create(&tid, NULL, runner, &rc) != 0)
+		log_fatal(EX_OSERR, "cannot start the milter thread");
+	catch_signals(set);
+	for (;;) {
+		n = read(sigpipe_fd[0], &c, 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n != 1 || c == 0)
+			break;		/* libmilter returned */
+		if ((c == SIGHUP || c == SIGUSR1) && !stopping)
+			reload(cfg);
+		else if ((c == SIGTERM || c == SIGINT) && !stopping) {
+			log_info("stop: signal %d, waiting for %u connection%s",
+			    c, milter_active(), milter_active() == 1 ? "" : "s");
+			stopping = 1;
+			milter_stop();
+		}
+	}
+	(void)pthread_join(tid, NULL);
+	if (!stopping)
+		log_warn("libmilter stopped on its own (rc %d)", rc);
+	wait_sessions();
+	return stopping && rc == 0 ? 0 : EX_SOFTWARE;
+}
+
+/* start -- load everything, open the socket, drop privileges, serve */
+static int
+start(const char *conf, int foreground, const sigset_t *set)
+{
+	struct cfg	 cfg;
+	struct diag	 d = DIAG_INIT;
+	struct buf	 warn = BUF_INIT, err = BUF_INIT, sum = BUF_INIT;
+	struct rules	*r = NULL;
+	struct rl_store	*store;
+	uid_t		 uid;
+	gid_t		 gid;
+	int		 rc;
+
+	rc = cfg_load(&cfg, conf, &d, &warn);
+	if (cfg.rules != NULL)
+		r = load_rules(&cfg, &d);
+	fputs(buf_str(&warn), stderr);
+	if (rc != 0 || r == NULL || d.errors > 0) {
+		print_diag(&d, 0);
+		return EX_CONFIG;
+	}
+	log_open(foreground && cfg.log == LOG_TO_STDERR ? LOG_TO_STDERR :
+	    LOG_TO_SYSLOG);
+	lookup_ids(&cfg, &uid, &gid);
+	if (!foreground)
+		daemonise();
+	if (pipe(sigpipe_fd) == -1)
+		log_fatal(EX_OSERR, "pipe: %s", strerror(errno));
+	store = rl_store_memory(cfg.store_max_keys);
+	if (milter_open(&cfg, r, store, uid, gid, &err) == -1)
+		log_fatal(EX_UNAVAILABLE, "%s", buf_str(&err));
+	write_pid(cfg.pid_file, uid, gid);
+	drop_privileges(uid, gid);
+	rules_summary(r, &sum);
+	log_info("mxgate %s starting: rules %s: %s; socket %s; mode %s",
+	    PACKAGE_VERSION, cfg.rules, buf_str(&sum), cfg.socket,
+	    cfg.mode == CFG_MODE_MONITOR ? "monitor" : "enforce");
+	rules_unref(r);
+	rc = serve(&cfg, set);
+	if (unlink(cfg.pid_file) == -1 && errno != ENOENT)
+		log_warn("cannot remove %s: %s", cfg.pid_file, strerror(errno));
+	log_info("mxgate stopped");
+	milter_set_rules(NULL);
+	rl_store_free(store);
+	buf_free(&warn);
+	buf_free(&err);
+	buf_free(&sum);
+	diag_free(&d);
+	cfg_free(&cfg);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	sigset_t	 set;
+	const char	*conf = CFG_DEFAULT_PATH;
+	int		 ch, foreground = 0, check = 0;
+	struct buf	 v = BUF_INIT;
+
+	/* before any thread exists: every thread inherits this mask */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return EX_OSERR;
+	(void)signal(SIGPIPE, SIG_IGN);
+	log_open(LOG_TO_STDERR);
+
+	while ((ch = getopt(argc, argv, "c:fnV")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'V':
+			milter_version(&v);
+			printf("mxgate %s\n%s", PACKAGE_VERSION, buf_str(&v));
+			buf_free(&v);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (check)
+		return check_only(conf);
+	return start(conf, foreground, &set);
+}

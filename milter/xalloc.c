@@ -40,7 +40,7 @@ xreallocarray(void *old, size_t nmemb, size_t size)
 
 	if (size != 0 && nmemb > SIZE_MAX / size)
 		log_panic("allocation overflow (%zu x %zu bytes)", nmemb, size);
-	p = realloc(old, nmemb * size ? nmemb * size : 1);
+	p = realloc(old, nmemb != 0 && size != 0 ? nmemb * size : 1);
 	if (p == NULL)
 		log_panic("out of memory (%zu x %zu bytes)", nmemb, size);
 	return p;

@@ -1,0 +1,437 @@
+/*
+ * milter -- libmilter callbacks (see milter.h).
+ *
+ * Negotiation switches off every callback the loaded rules do not need
+ * and asks for no reply where mxgate never answers (SMFIP_NO*, SMFIP_NR_*),
+ * so a message costs as few round trips as the rules allow. libmilter
+ * itself turns a return value into "no reply" for the steps negotiated
+ * that way, so callbacks always return plain SMFIS_* codes.
+ *
+ * Postfix sends few macros by default: mxgate asks for the ones it needs
+ * with smfi_setsymlist(), so admins need no milter_*_macros settings.
+ *
+ * A session is created at connect and freed at close (libmilter calls
+ * close also before a reused connection starts again after XCLIENT).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+#include <openssl/crypto.h>
+
+#include "log.h"
+#include "milter.h"
+#include "session.h"
+#include "xalloc.h"
+
+static pthread_mutex_t	 rules_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rules	*cur_rules;
+static const struct cfg	*cur_cfg;
+static struct rl_store	*cur_store;
+static unsigned		 active;
+
+static sfsistat	reply(SMFICTX *, struct verdict *);
+
+/* current_rules -- a new reference to the rule set in force */
+static struct rules *
+current_rules(void)
+{
+	struct rules	*r;
+
+	pthread_mutex_lock(&rules_lock);
+	r = cur_rules;
+	rules_ref(r);
+	pthread_mutex_unlock(&rules_lock);
+	return r;
+}
+
+/* milter_set_rules -- make r the rule set for new connections (takes a reference) */
+void
+milter_set_rules(struct rules *r)
+{
+	struct rules	*old;
+
+	if (r != NULL)
+		rules_ref(r);
+	pthread_mutex_lock(&rules_lock);
+	old = cur_rules;
+	cur_rules = r;
+	pthread_mutex_unlock(&rules_lock);
+	if (old != NULL)
+		rules_unref(old);
+}
+
+/* milter_active -- connections open now */
+unsigned
+milter_active(void)
+{
+	return __atomic_load_n(&active, __ATOMIC_RELAXED);
+}
+
+/* sym -- a macro value or NULL */
+static const char *
+sym(SMFICTX *ctx, const char *name)
+{
+	return smfi_getsymval(ctx, (char *)name);
+}
+
+/*
+ * set_reply -- hand the verdict's reply lines to libmilter. A failure
+ * here would make libmilter send a bare tempfail (Postfix's generic
+ * text), so it is logged; reply.c guarantees lines libmilter accepts.
+ */
+static void
+set_reply(SMFICTX *ctx, const struct verdict *v)
+{
+	const struct reply *r = &v->reply;
+	const char	*l[REPLY_MAX_LINES];
+	unsigned	 i;
+	int		 rc;
+
+	for (i = 0; i < REPLY_MAX_LINES; i++)
+		l[i] = i < r->nlines ? r->line[i] : NULL;
+	if (r->nlines <= 1)
+		rc = smfi_setreply(ctx, (char *)r->code, (char *)r->ecode,
+		    (char *)(r->nlines ? r->line[0] : ""));
+	else
+		rc = smfi_setmlreply(ctx, r->code, r->ecode, l[0], l[1], l[2],
+		    l[3], l[4], l[5], l[6], l[7], l[8], l[9], l[10], l[11],
+		    l[12], l[13], l[14], l[15], l[16], l[17], l[18], l[19],
+		    l[20], l[21], l[22], l[23], l[24], l[25], l[26], l[27],
+		    l[28], l[29], l[30], l[31], (char *)NULL);
+	if (rc != MI_SUCCESS)
+		log_warn("ref %s: libmilter refused the reply text (%s %s, %u lines)",
+		    v->ref, r->code, r->ecode, r->nlines);
+}
+
+/* reply -- map a verdict to SMFIS_* (the one switch over verdict kinds) */
+static sfsistat
+reply(SMFICTX *ctx, struct verdict *v)
+{
+	sfsistat	rc = SMFIS_CONTINUE;
+
+	switch (v->kind) {
+	case VERDICT_CONTINUE:
+		rc = SMFIS_CONTINUE;
+		break;
+	case VERDICT_TEMPFAIL:
+		set_reply(ctx, v);
+		rc = SMFIS_TEMPFAIL;
+		break;
+	case VERDICT_REJECT:
+		set_reply(ctx, v);
+		rc = SMFIS_REJECT;
+		break;
+	}
+	verdict_clear(v);
+	return rc;
+}
+
+/* want -- the protocol bits mxgate asks for, given the rules' plan */
+static unsigned long
+want_flags(const struct session_plan *p)
+{
+	unsigned long	w = SMFIP_NOUNKNOWN | SMFIP_NOEOH | SMFIP_NR_CONN |
+			    SMFIP_NR_HDR | SMFIP_NR_BODY;
+	static const struct {
+		unsigned	ev;
+		unsigned long	no, nr;
+	} map[] = {
+		{ SESSION_EV_HELO,   SMFIP_NOHELO, SMFIP_NR_HELO },
+		{ SESSION_EV_MAIL,   SMFIP_NOMAIL, SMFIP_NR_MAIL },
+		{ SESSION_EV_RCPT,   SMFIP_NORCPT, SMFIP_NR_RCPT },
+		{ SESSION_EV_DATA,   SMFIP_NODATA, SMFIP_NR_DATA },
+		{ SESSION_EV_HEADER, SMFIP_NOHDRS, 0 },
+		{ SESSION_EV_BODY,   SMFIP_NOBODY, 0 },
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (!(p->need & map[i].ev))
+			w |= map[i].no;
+		else if (!(p->reply & map[i].ev))
+			w |= map[i].nr;
+	}
+	return w;
+}
+
+/* mlfi_negotiate -- take only the callbacks and macros the rules need */
+static sfsistat
+mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	struct session_plan	 p;
+	struct rules		*r = current_rules();
+
+	(void)f2;
+	(void)f3;
+	session_plan(r, &p);
+	rules_unref(r);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST);
+	*pf1 = f1 & want_flags(&p);
+	*pf2 = *pf3 = 0;
+	if (f0 & SMFIF_SETSYMLIST) {
+		(void)smfi_setsymlist(ctx, SMFIM_CONNECT,
+		    "j {daemon_name} {client_addr} {client_name}");
+		(void)smfi_setsymlist(ctx, SMFIM_HELO, "{tls_version} {cipher}");
+		(void)smfi_setsymlist(ctx, SMFIM_ENVFROM,
+		    "i {auth_type} {auth_authen} {mail_addr}");
+		(void)smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_addr}");
+		(void)smfi_setsymlist(ctx, SMFIM_DATA, "i");
+		(void)smfi_setsymlist(ctx, SMFIM_EOH, "i");
+		(void)smfi_setsymlist(ctx, SMFIM_EOM, "i");
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_connect -- a new client: start its session */
+static sfsistat
+mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
+{
+	struct session	*s = smfi_getpriv(ctx);
+	struct rules	*r;
+	struct verdict	 v;
+
+	if (s != NULL) {	/* should not happen: close always comes first */
+		session_free(s);
+		__atomic_sub_fetch(&active, 1, __ATOMIC_RELAXED);
+	}
+	r = current_rules();
+	s = session_new(r, cur_cfg, cur_store);
+	rules_unref(r);
+	__atomic_add_fetch(&active, 1, __ATOMIC_RELAXED);
+	(void)smfi_setpriv(ctx, s);
+	verdict_init(&v);
+	session_connect(s, hostname, addr, sym(ctx, "{daemon_name}"), &v);
+	return reply(ctx, &v);
+}
+
+/* mlfi_helo -- HELO/EHLO */
+static sfsistat
+mlfi_helo(SMFICTX *ctx, char *helo)
+{
+	struct session	*s = smfi_getpriv(ctx);
+	struct verdict	 v;
+
+	if (s == NULL)
+		return SMFIS_CONTINUE;
+	verdict_init(&v);
+	session_helo(s, helo, sym(ctx, "{tls_version}") != NULL, &v);
+	return reply(ctx, &v);
+}
+
+/* mlfi_envfrom -- MAIL FROM */
+static sfsistat
+mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct session	*s = smfi_getpriv(ctx);
+	struct verdict	 v;
+
+	if (s == NULL)
+		return SMFIS_CONTINUE;
+	verdict_init(&v);
+	session_mail(s, argv[0], argv[0] != NULL ? argv + 1 : NULL,
+	    sym(ctx, "{auth_authen}"), sym(ctx, "{auth_type}"), sym(ctx, "i"),
+	    &v);
+	return reply(ctx, &v);
+}
+
+/* mlfi_envrcpt -- RCPT TO */
+static sfsistat
+mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct session	*s = smfi_getpriv(ctx);
+	struct verdict	 v;
+
+	if (s == NULL)
+		return SMFIS_CONTINUE;
+	verdict_init(&v);
+	session_rcpt(s, argv[0], sym(ctx, "i"), &v);
+	return reply(ctx, &v);
+}
+
+/* mlfi_data -- DATA */
+static sfsistat
+mlfi_data(SMFICTX *ctx)
+{
+	struct session	*s = smfi_getpriv(ctx);
+	struct verdict	 v;
+
+	if (s == NULL)
+		return SMFIS_CONTINUE;
+	verdict_init(&v);
+	session_data(s, sym(ctx, "i"), &v);
+	return reply(ctx, &v);
+}
+
+/* mlfi_header -- one header field */
+static sfsistat
+mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct session	*s = smfi_getpriv(ctx);
+
+	if (s != NULL)
+		session_header(s, name, value);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_body -- a body chunk */
+static sfsistat
+mlfi_body(SMFICTX *ctx, unsigned char *p, size_t len)
+{
+	struct session	*s = smfi_getpriv(ctx);
+
+	(void)p;
+	if (s != NULL)
+		session_body(s, len);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_eom -- end of message: eom rules, headers, counting */
+static sfsistat
+mlfi_eom(SMFICTX *ctx)
+{
+	struct session		*s = smfi_getpriv(ctx);
+	const struct session_header *h;
+	struct verdict		 v;
+	size_t			 i, n;
+
+	if (s == NULL)
+		return SMFIS_CONTINUE;
+	verdict_init(&v);
+	session_eom(s, sym(ctx, "i"), &v);
+	if (v.kind == VERDICT_CONTINUE) {
+		n = session_headers(s, &h);
+		for (i = 0; i < n; i++)
+			if (smfi_addheader(ctx, h[i].name, h[i].value) != MI_SUCCESS)
+				log_warn("cannot add header %s", h[i].name);
+	}
+	session_abort(s);	/* the message is over: forget it */
+	return reply(ctx, &v);
+}
+
+/* mlfi_abort -- the message ended early (RSET, new EHLO, lost client) */
+static sfsistat
+mlfi_abort(SMFICTX *ctx)
+{
+	struct session	*s = smfi_getpriv(ctx);
+
+	if (s != NULL)
+		session_abort(s);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_close -- the connection ended (or is reused after XCLIENT) */
+static sfsistat
+mlfi_close(SMFICTX *ctx)
+{
+	struct session	*s = smfi_getpriv(ctx);
+
+	if (s != NULL) {
+		session_free(s);
+		__atomic_sub_fetch(&active, 1, __ATOMIC_RELAXED);
+		(void)smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc desc = {
+	"mxgate",
+	SMFI_VERSION,
+	SMFIF_ADDHDRS | SMFIF_SETSYMLIST,
+	mlfi_connect,
+	mlfi_helo,
+	mlfi_envfrom,
+	mlfi_envrcpt,
+	mlfi_header,
+	NULL,		/* eoh */
+	mlfi_body,
+	mlfi_eom,
+	mlfi_abort,
+	mlfi_close,
+	NULL,		/* unknown */
+	mlfi_data,
+	mlfi_negotiate
+};
+
+/* socket_path -- the file of a unix:/local: socket spec, or NULL */
+static const char *
+socket_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	if (spec[0] == '/')
+		return spec;
+	return NULL;
+}
+
+/*
+ * milter_open -- register with libmilter and open the socket (as root,
+ * before the privilege drop); a unix socket gets socket_mode and the
+ * daemon's owner so that it can be removed at exit.
+ */
+int
+milter_open(const struct cfg *cfg, struct rules *rules, struct rl_store *store,
+    uid_t uid, gid_t gid, struct buf *err)
+{
+	const char	*path = socket_path(cfg->socket);
+
+	cur_cfg = cfg;
+	cur_store = store;
+	milter_set_rules(rules);
+	if (smfi_register(desc) != MI_SUCCESS) {
+		buf_puts(err, "smfi_register failed");
+		return -1;
+	}
+	if (smfi_setconn((char *)cfg->socket) != MI_SUCCESS) {
+		buf_printf(err, "bad socket %s", cfg->socket);
+		return -1;
+	}
+	if (smfi_settimeout(7210) != MI_SUCCESS ||
+	    smfi_opensocket(1) != MI_SUCCESS) {
+		buf_printf(err, "cannot open socket %s", cfg->socket);
+		return -1;
+	}
+	if (path != NULL) {
+		if (chmod(path, (mode_t)cfg->socket_mode) == -1 ||
+		    (geteuid() == 0 && chown(path, uid, gid) == -1)) {
+			buf_printf(err, "socket %s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* milter_main -- serve until milter_stop(); 0 or -1 */
+int
+milter_main(void)
+{
+	return smfi_main() == MI_SUCCESS ? 0 : -1;
+}
+
+/* milter_stop -- stop accepting connections; milter_main() returns */
+void
+milter_stop(void)
+{
+	(void)smfi_stop();
+}
+
+/* milter_version -- the versions of the linked libraries, for -V */
+void
+milter_version(struct buf *b)
+{
+	unsigned	ma = 0, mi = 0, pl = 0;
+
+	(void)smfi_version(&ma, &mi, &pl);
+	buf_printf(b, "libmilter %u.%u.%u\n", ma, mi, pl);
+	buf_printf(b, "%s\n", OpenSSL_version(OPENSSL_VERSION));
+}

@@ -1,0 +1,28 @@
+/*
+ * milter -- the libmilter glue, and the only file that includes
+ * <libmilter/mfapi.h>. Callbacks copy MTA input into the session, call
+ * it, and map its verdict to SMFIS_* and a reply.
+ *
+ * milter_open() registers the filter and opens the socket (as root, before
+ * the privilege drop); milter_main() runs libmilter's loop until
+ * milter_stop(). milter_set_rules() swaps the rule set atomically: new
+ * connections take the new set, connections in flight keep theirs.
+ */
+#ifndef MXGATE_MILTER_H
+#define MXGATE_MILTER_H
+
+#include <sys/types.h>
+
+#include "cfg.h"
+#include "ratelimit.h"
+#include "rules.h"
+
+int	milter_open(const struct cfg *, struct rules *, struct rl_store *,
+	    uid_t, gid_t, struct buf *);
+int	milter_main(void);
+void	milter_stop(void);
+void	milter_set_rules(struct rules *);
+unsigned milter_active(void);
+void	milter_version(struct buf *);
+
+#endif

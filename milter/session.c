@@ -1,0 +1,710 @@
+/*
+ * session -- per-connection and per-message state (see session.h).
+ *
+ * Flow of one stage: copy the MTA's input in, run the stage's rules with
+ * this session as the fact source, turn the first terminal match into a
+ * verdict (verdict.c), count admitted events (ratelimit.c).
+ *
+ * Counting follows spec section 6: a connection is counted when no
+ * connect-stage rule refused it; a message, its recipients and bytes at
+ * end of message when the message was accepted. A connect-stage refusal
+ * is recorded and delivered at HELO/EHLO (or at MAIL when the client
+ * sends no HELO), because Postfix replaces a milter's 421 text at connect
+ * with its own.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "num.h"
+#include "reply.h"
+#include "session.h"
+#include "table.h"
+#include "xalloc.h"
+
+#define SESSION_MAX_RCPTS	10000	/* more are refused by Postfix long before */
+#define SESSION_MAX_HEADERS	64	/* header actions per message */
+
+struct session {
+	struct rules		*rules;
+	const struct cfg	*cfg;
+	struct rl_store		*store;
+	struct rl_held		*held;		/* concurrency slots of this connection */
+
+	/* connection */
+	struct ipaddr		 ip;
+	char			 ipstr[IP_STRLEN];
+	char			*client_name;
+	char			*daemon_name;
+	char			*helo;
+	int			 tls;
+	int			 conn_accepted;	/* accept at connect/helo */
+	int			 conn_refused;	/* a connect-stage refusal is pending or sent */
+	struct verdict		 deferred;	/* the connect-stage refusal to deliver */
+	enum stage		 reached;	/* the latest stage seen */
+
+	/* message */
+	char			*queue_id;
+	char			*sasl_user;
+	char			*sasl_method;
+	char			*mail_from;	/* NULL before MAIL, "" for <> */
+	char			*mail_domain;
+	char			*customer;
+	int			 customer_done;
+	char			*rcpt;		/* the recipient being checked */
+	char			*rcpt_domain;
+	char			**pending;	/* domains of accepted recipients */
+	size_t			 npending;
+	uint64_t		 declared_size;
+	uint64_t		 size;
+	char			*from_domain;
+	unsigned		 from_headers;
+	int			 msg_accepted;	/* accept at mail..eom */
+	struct session_header	 hdr[SESSION_MAX_HEADERS];
+	size_t			 nhdr;
+
+	/* the decision being built, for ${client_net} */
+	const struct rules_match *cur;
+	char			 numbuf[32];
+	char			 netbuf[IP_STRLEN + 8];
+};
+
+static int	fact_get(void *, enum fact, struct fact_value *);
+static int	limit_get(void *, const struct rl_limit *, struct rl_result *);
+static void	matched(void *, const struct rules_match *);
+static void	value_get(void *, int, struct buf *);
+static void	src_fill(struct session *, struct verdict_src *, enum stage);
+static void	event_fill(struct session *, struct rl_event *);
+static int	run_stage(struct session *, enum stage, struct verdict *);
+static void	message_reset(struct session *);
+static char	*domain_of(const char *);
+static void	set_str(char **, const char *);
+
+/* set_str -- replace an owned string with a copy (NULL allowed) */
+static void
+set_str(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = src != NULL ? xstrdup(src) : NULL;
+}
+
+/* domain_of -- the lower-cased part after the last '@', or NULL */
+static char *
+domain_of(const char *addr)
+{
+	const char	*at = strrchr(addr, '@');
+	char		*d, *p;
+
+	if (at == NULL || at[1] == '\0')
+		return NULL;
+	d = xstrdup(at + 1);
+	for (p = d; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return d;
+}
+
+/* strip_brackets -- "<a@b>" -> "a@b" (a copy) */
+static char *
+strip_brackets(const char *s)
+{
+	size_t	len = strlen(s);
+
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>')
+		return xstrndup(s + 1, len - 2);
+	return xstrdup(s);
+}
+
+/*
+ * session_plan -- which MTA events a rule set needs and where it may
+ * answer, so that negotiation switches off every other callback.
+ */
+void
+session_plan(const struct rules *r, struct session_plan *p)
+{
+	struct rules_needs	 n;
+	const struct rl_limit *const *lim = rules_limits(r);
+	size_t			 i, nl = rules_nlimits(r);
+	int			 msg_limits = 0, rcpt_limits = 0;
+
+	rules_needs(r, &n);
+	for (i = 0; i < nl; i++) {
+		if (lim[i]->count == RL_COUNT_MESSAGES ||
+		    lim[i]->count == RL_COUNT_BYTES)
+			msg_limits = 1;
+		if (lim[i]->count == RL_COUNT_RECIPIENTS)
+			msg_limits = rcpt_limits = 1;
+	}
+	p->need = p->reply = 0;
+	if (n.stages & ((1u << STAGE_CONNECT) | (1u << STAGE_HELO)) ||
+	    n.fact[F_HELO] || n.fact[F_TLS])
+		p->need |= SESSION_EV_HELO;
+	if (n.stages & ((1u << STAGE_CONNECT) | (1u << STAGE_HELO)))
+		p->reply |= SESSION_EV_HELO | SESSION_EV_MAIL;
+	if (n.stages & ~((1u << STAGE_CONNECT) | (1u << STAGE_HELO)) ||
+	    msg_limits)
+		p->need |= SESSION_EV_MAIL | SESSION_EV_EOM;
+	if (n.stages & (1u << STAGE_MAIL))
+		p->reply |= SESSION_EV_MAIL;
+	if (n.stages & ((1u << STAGE_RCPT) | (1u << STAGE_DATA) |
+	    (1u << STAGE_EOM)) || rcpt_limits || n.fact[F_RCPT_COUNT])
+		p->need |= SESSION_EV_RCPT;
+	if (n.stages & (1u << STAGE_RCPT))
+		p->reply |= SESSION_EV_RCPT;
+	if (n.stages & (1u << STAGE_DATA))
+		p->need |= SESSION_EV_DATA, p->reply |= SESSION_EV_DATA;
+	if (n.header)
+		p->need |= SESSION_EV_HEADER;
+	if (n.body)
+		p->need |= SESSION_EV_BODY;
+	if (p->need & SESSION_EV_EOM)
+		p->reply |= SESSION_EV_EOM;
+}
+
+/* session_new -- a connection's state, holding a reference to its rules */
+struct session *
+session_new(struct rules *rules, const struct cfg *cfg, struct rl_store *store)
+{
+	struct session	*s = xcalloc(1, sizeof(*s));
+
+	rules_ref(rules);
+	s->rules = rules;
+	s->cfg = cfg;
+	s->store = store;
+	verdict_init(&s->deferred);
+	return s;
+}
+
+/* message_reset -- forget the message (new MAIL, end of message, abort) */
+static void
+message_reset(struct session *s)
+{
+	size_t	i;
+
+	set_str(&s->queue_id, NULL);
+	set_str(&s->sasl_user, NULL);
+	set_str(&s->sasl_method, NULL);
+	set_str(&s->mail_from, NULL);
+	set_str(&s->mail_domain, NULL);
+	set_str(&s->customer, NULL);
+	set_str(&s->rcpt, NULL);
+	set_str(&s->rcpt_domain, NULL);
+	set_str(&s->from_domain, NULL);
+	for (i = 0; i < s->npending; i++)
+		free(s->pending[i]);
+	free(s->pending);
+	s->pending = NULL;
+	s->npending = 0;
+	for (i = 0; i < s->nhdr; i++) {
+		free(s->hdr[i].name);
+		free(s->hdr[i].value);
+	}
+	s->nhdr = 0;
+	s->customer_done = 0;
+	s->declared_size = s->size = 0;
+	s->from_headers = 0;
+	s->msg_accepted = 0;
+}
+
+/* session_free -- release everything, including the concurrency slots */
+void
+session_free(struct session *s)
+{
+	if (s == NULL)
+		return;
+	message_reset(s);
+	rl_conn_close(s->store, s->held);
+	verdict_clear(&s->deferred);
+	free(s->client_name);
+	free(s->daemon_name);
+	free(s->helo);
+	rules_unref(s->rules);
+	free(s);
+}
+
+/* customer -- the customer field of the first table that knows the login or sender */
+static const char *
+customer(struct session *s)
+{
+	struct table *const *t = rules_tables(s->rules);
+	size_t		 i, n = rules_ntables(s->rules);
+	struct table_query q;
+	char		 val[256];
+
+	if (s->customer_done)
+		return s->customer;
+	s->customer_done = 1;
+	if (s->sasl_user == NULL && (s->mail_from == NULL || *s->mail_from == '\0'))
+		return NULL;
+	memset(&q, 0, sizeof(q));
+	q.login = s->sasl_user;
+	q.address = s->mail_from != NULL && *s->mail_from ? s->mail_from : NULL;
+	for (i = 0; i < n; i++) {
+		if (table_get(t[i], &q, "customer", val, sizeof(val)) == 1 &&
+		    val[0] != '\0') {
+			s->customer = xstrdup(val);
+			break;
+		}
+	}
+	return s->customer;
+}
+
+/* str_fact -- fill a text fact */
+static void
+str_fact(struct fact_value *v, const char *s)
+{
+	v->s = s != NULL ? s : "";
+	v->set = s != NULL && *s != '\0';
+}
+
+/* num_fact -- fill a numeric fact (text form in the session's scratch) */
+static void
+num_fact(struct session *s, struct fact_value *v, int64_t n)
+{
+	(void)snprintf(s->numbuf, sizeof(s->numbuf), "%" PRId64, n);
+	v->n = n;
+	v->s = s->numbuf;
+	v->set = 1;
+}
+
+/* client_net -- the client's network at the prefix of the deciding limit, or /24 and /64 */
+static void
+client_net(struct session *s, char *out, size_t outlen)
+{
+	struct ipaddr	 net = s->ip;
+	unsigned	 len = s->ip.family == AF_INET ? 24 : 64, i;
+	const struct rl_limit *l = s->cur != NULL ? s->cur->limit : NULL;
+	char		 a[IP_STRLEN];
+
+	if (s->ip.family == 0) {
+		(void)strlcpy(out, "", outlen);
+		return;
+	}
+	for (i = 0; l != NULL && i < l->nkeys; i++) {
+		if (l->key[i].nparts >= 1 &&
+		    l->key[i].part[0] == RL_PART_CLIENT_IP) {
+			len = s->ip.family == AF_INET ? l->key[i].v4len :
+			    l->key[i].v6len;
+			break;
+		}
+	}
+	ip_mask(&net, len);
+	ip_format(&net, a, sizeof(a));
+	(void)snprintf(out, outlen, "%s/%u", a, len);
+}
+
+/* fact_get -- rules_env: the value of a fact now */
+static int
+fact_get(void *arg, enum fact f, struct fact_value *v)
+{
+	struct session	*s = arg;
+
+	memset(v, 0, sizeof(*v));
+	switch (f) {
+	case F_CLIENT_IP:
+		v->ip = s->ip;
+		str_fact(v, s->ip.family ? s->ipstr : NULL);
+		return 0;
+	case F_CLIENT_NET:
+		client_net(s, s->netbuf, sizeof(s->netbuf));
+		str_fact(v, s->netbuf);
+		return 0;
+	case F_CLIENT_NAME:
+		str_fact(v, s->client_name ? s->client_name : "unknown");
+		return 0;
+	case F_DAEMON_NAME:
+		str_fact(v, s->daemon_name);
+		return 0;
+	case F_HELO:
+		str_fact(v, s->helo);
+		return 0;
+	case F_TLS:
+		v->n = s->tls;
+		v->s = s->tls ? "yes" : "no";
+		v->set = s->tls;
+		return 0;
+	case F_SASL_USER:
+		str_fact(v, s->sasl_user);
+		return 0;
+	case F_SASL_METHOD:
+		str_fact(v, s->sasl_method);
+		return 0;
+	case F_MAIL_FROM:
+		str_fact(v, s->mail_from);
+		return 0;
+	case F_MAIL_DOMAIN:
+		str_fact(v, s->mail_domain);
+		return 0;
+	case F_CUSTOMER:
+		str_fact(v, customer(s));
+		return 0;
+	case F_RCPT:
+		str_fact(v, s->rcpt);
+		return 0;
+	case F_RCPT_DOMAIN:
+		str_fact(v, s->rcpt_domain);
+		return 0;
+	case F_RCPT_COUNT:
+		num_fact(s, v, (int64_t)s->npending);
+		return 0;
+	case F_FROM_DOMAIN:
+		str_fact(v, s->from_headers == 1 ? s->from_domain : NULL);
+		return 0;
+	case F_SIZE:
+		num_fact(s, v, (int64_t)s->size);
+		return 0;
+	default:
+		return 0;	/* facts of checks this build lacks: never set */
+	}
+}
+
+/* value_get -- template variables the session knows (verdict.c does ref, rule, limit.*) */
+static void
+value_get(void *arg, int id, struct buf *out)
+{
+	struct session		*s = arg;
+	struct fact_value	 v;
+
+	switch (id) {
+	case V_HOSTNAME:
+		buf_puts(out, s->cfg->hostname);
+		return;
+	case V_QUEUE_ID:
+		buf_puts(out, s->queue_id ? s->queue_id : "");
+		return;
+	default:
+		if (fact_get(s, (enum fact)id, &v) == 0 && v.s != NULL)
+			buf_puts(out, v.s);
+	}
+}
+
+/* event_fill -- the identity of the current event for the rate limiter */
+static void
+event_fill(struct session *s, struct rl_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->client_ip = s->ip.family ? &s->ip : NULL;
+	ev->sasl_user = s->sasl_user;
+	ev->sender = s->mail_from;
+	ev->sender_domain = s->mail_domain;
+	ev->customer = s->mail_from != NULL || s->sasl_user != NULL ?
+	    customer(s) : NULL;
+	ev->rcpt_domain = s->rcpt_domain;
+	ev->pending = (const char *const *)s->pending;
+	ev->npending = s->npending;
+	ev->size = s->size ? s->size : s->declared_size;
+	ev->conn_held = s->held != NULL;
+}
+
+/* limit_get -- rules_env: check a limit for the current event */
+static int
+limit_get(void *arg, const struct rl_limit *l, struct rl_result *res)
+{
+	struct session	*s = arg;
+	struct rl_event	 ev;
+
+	event_fill(s, &ev);
+	return rl_check(s->store, l, &ev, res);
+}
+
+/* src_fill -- what verdict.c needs from this session at a stage */
+static void
+src_fill(struct session *s, struct verdict_src *src, enum stage st)
+{
+	memset(src, 0, sizeof(*src));
+	src->arg = s;
+	src->value = value_get;
+	src->queue_id = s->queue_id;
+	src->client_name = s->client_name ? s->client_name : "unknown";
+	src->client_ip = s->ip.family ? s->ipstr : "";
+	src->helo = st >= STAGE_HELO ? s->helo : NULL;
+	src->mail_from = st >= STAGE_MAIL ? s->mail_from : NULL;
+	src->rcpt = st == STAGE_RCPT ? s->rcpt : NULL;
+	src->sasl_user = st >= STAGE_MAIL ? s->sasl_user : NULL;
+	src->footer = rules_footer(s->rules);
+	src->monitor_mode = s->cfg->mode == CFG_MODE_MONITOR;
+}
+
+/* matched -- rules_env: a non-terminal or monitor rule matched */
+static void
+matched(void *arg, const struct rules_match *m)
+{
+	struct session		*s = arg;
+	struct verdict_src	 src;
+	struct buf		 text = BUF_INIT;
+
+	s->cur = m;
+	src_fill(s, &src, m->stage);
+	if (m->text != NULL && (m->action == RA_LOG || m->action == RA_HEADER))
+		tmpl_expand(m->text, value_get, s, &text);
+	if (m->action == RA_HEADER && !m->monitor) {
+		if (s->nhdr < SESSION_MAX_HEADERS) {
+			s->hdr[s->nhdr].name = xstrdup(m->header_name);
+			s->hdr[s->nhdr].value = xstrdup(buf_str(&text));
+			s->nhdr++;
+		} else
+			log_warn("%s: rule %s: more than %d headers, ignored",
+			    s->queue_id ? s->queue_id : "NOQUEUE", m->rule,
+			    SESSION_MAX_HEADERS);
+	}
+	verdict_note(m, &src, m->action == RA_LOG || m->action == RA_HEADER ?
+	    buf_str(&text) : NULL);
+	buf_free(&text);
+	s->cur = NULL;
+}
+
+/*
+ * run_stage -- run a stage's rules and fill the verdict. Returns 1 when a
+ * terminal rule took effect (accept, tempfail, reject), else 0.
+ */
+static int
+run_stage(struct session *s, enum stage st, struct verdict *v)
+{
+	struct rules_env	env;
+	struct rules_match	m;
+	struct verdict_src	src;
+	int			rc;
+
+	verdict_clear(v);
+	s->reached = st;
+	if (s->conn_accepted || (st >= STAGE_MAIL && s->msg_accepted))
+		return 0;
+	env.arg = s;
+	env.fact = fact_get;
+	env.limit = limit_get;
+	env.matched = matched;
+	memset(&m, 0, sizeof(m));
+	rc = rules_eval(s->rules, st, &env, &m);
+	src_fill(s, &src, st);
+	if (rc < 0) {
+		verdict_internal(v, st,
+		    s->cfg->on_internal_error == CFG_ON_ERROR_ACCEPT, &src);
+		return v->kind != VERDICT_CONTINUE;
+	}
+	if (rc == 0)
+		return 0;
+	s->cur = &m;
+	rc = verdict_decide(v, &m, &src);
+	s->cur = NULL;
+	if (rc && m.action == RA_ACCEPT) {
+		if (st <= STAGE_HELO)
+			s->conn_accepted = 1;
+		else
+			s->msg_accepted = 1;
+	}
+	return rc;
+}
+
+/*
+ * session_connect -- a new client. Connect-stage rules run now; a refusal
+ * is kept and delivered at HELO/EHLO (spec 4.4). An admitted connection
+ * is counted and takes its concurrency slots.
+ */
+void
+session_connect(struct session *s, const char *hostname,
+    const struct sockaddr *sa, const char *daemon_name, struct verdict *v)
+{
+	struct rl_event	ev;
+	size_t		nl = rules_nlimits(s->rules);
+
+	if (sa != NULL && ip_from_sockaddr(sa, &s->ip) == 0)
+		ip_format(&s->ip, s->ipstr, sizeof(s->ipstr));
+	/* Postfix says "[1.2.3.4]" or "unknown" when it verified no name */
+	if (hostname != NULL && hostname[0] != '[' && hostname[0] != '\0')
+		set_str(&s->client_name, hostname);
+	set_str(&s->daemon_name, daemon_name);
+	if (run_stage(s, STAGE_CONNECT, v) && v->kind != VERDICT_CONTINUE) {
+		/* keep it for HELO; Postfix would replace its text here */
+		s->deferred = *v;
+		verdict_init(v);
+		s->conn_refused = 1;
+		return;
+	}
+	event_fill(s, &ev);
+	if (rl_commit_connection(s->store, rules_limits(s->rules), nl, &ev) < 0)
+		log_warn("NOQUEUE: rate counters: cannot count the connection of %s",
+		    s->ipstr);
+	s->held = rl_conn_open(s->store, rules_limits(s->rules), nl, &ev);
+}
+
+/* deliver_pending -- hand over a connect-stage refusal (once) */
+static int
+deliver_pending(struct session *s, struct verdict *v)
+{
+	if (s->deferred.kind == VERDICT_CONTINUE)
+		return 0;
+	verdict_clear(v);
+	*v = s->deferred;
+	verdict_init(&s->deferred);
+	return 1;
+}
+
+/* session_helo -- HELO/EHLO: deliver a connect-stage refusal, else run helo rules */
+void
+session_helo(struct session *s, const char *helo, int tls, struct verdict *v)
+{
+	set_str(&s->helo, helo);
+	s->tls = tls;
+	if (deliver_pending(s, v))
+		return;
+	if (s->conn_refused)
+		return;
+	(void)run_stage(s, STAGE_HELO, v);
+}
+
+/* size_param -- the SIZE= value of MAIL FROM's ESMTP arguments, or 0 */
+static uint64_t
+size_param(char *const *args)
+{
+	uint64_t	n;
+	size_t		i;
+
+	for (i = 0; args != NULL && args[i] != NULL && i < 32; i++) {
+		if (strncasecmp(args[i], "SIZE=", 5) == 0 &&
+		    num_parse(args[i] + 5, strlen(args[i] + 5), 0,
+		    UINT64_MAX / 2, &n) == 0)
+			return n;
+	}
+	return 0;
+}
+
+/* session_mail -- MAIL FROM: a new message */
+void
+session_mail(struct session *s, const char *from, char *const *args,
+    const char *sasl_user, const char *sasl_method, const char *qid,
+    struct verdict *v)
+{
+	message_reset(s);
+	if (deliver_pending(s, v))
+		return;
+	s->mail_from = strip_brackets(from != NULL ? from : "");
+	s->mail_domain = domain_of(s->mail_from);
+	if (sasl_user != NULL && *sasl_user != '\0')
+		set_str(&s->sasl_user, sasl_user);
+	if (sasl_method != NULL && *sasl_method != '\0')
+		set_str(&s->sasl_method, sasl_method);
+	set_str(&s->queue_id, qid);
+	s->declared_size = size_param(args);
+	if (s->conn_refused)
+		return;
+	(void)run_stage(s, STAGE_MAIL, v);
+}
+
+/* session_rcpt -- RCPT TO: a refusal refuses this recipient only */
+void
+session_rcpt(struct session *s, const char *rcpt, const char *qid,
+    struct verdict *v)
+{
+	free(s->rcpt);
+	s->rcpt = strip_brackets(rcpt != NULL ? rcpt : "");
+	free(s->rcpt_domain);
+	s->rcpt_domain = domain_of(s->rcpt);
+	if (qid != NULL)
+		set_str(&s->queue_id, qid);
+	if (run_stage(s, STAGE_RCPT, v) && v->kind != VERDICT_CONTINUE)
+		return;
+	if (s->npending >= SESSION_MAX_RCPTS)
+		return;
+	s->pending = xreallocarray(s->pending, s->npending + 1,
+	    sizeof(*s->pending));
+	s->pending[s->npending++] = xstrdup(s->rcpt_domain ? s->rcpt_domain : "");
+}
+
+/* session_data -- DATA */
+void
+session_data(struct session *s, const char *qid, struct verdict *v)
+{
+	if (qid != NULL)
+		set_str(&s->queue_id, qid);
+	set_str(&s->rcpt, NULL);
+	set_str(&s->rcpt_domain, NULL);
+	(void)run_stage(s, STAGE_DATA, v);
+}
+
+/* from_domain -- the domain of the single address in a From: value, or NULL */
+static char *
+from_domain(const char *value)
+{
+	const char	*lt = strrchr(value, '<'), *start, *end, *at;
+	char		*addr, *d;
+
+	if (lt != NULL) {
+		start = lt + 1;
+		end = strchr(start, '>');
+		if (end == NULL)
+			return NULL;
+	} else {
+		for (start = value; *start == ' ' || *start == '\t' ||
+		    *start == '\n' || *start == '\r'; start++)
+			;
+		for (end = start; *end != '\0' && *end != ' ' && *end != '\t' &&
+		    *end != '\r' && *end != '\n' && *end != ','; end++)
+			;
+	}
+	addr = xstrndup(start, (size_t)(end - start));
+	at = strrchr(addr, '@');
+	d = at != NULL && strchr(addr, ',') == NULL ? domain_of(addr) : NULL;
+	free(addr);
+	return d;
+}
+
+/* session_header -- one header field; only From: is kept (from_domain) */
+void
+session_header(struct session *s, const char *name, const char *value)
+{
+	if (name == NULL || value == NULL || strcasecmp(name, "From") != 0)
+		return;
+	s->from_headers++;
+	free(s->from_domain);
+	s->from_domain = from_domain(value);
+}
+
+/* session_body -- a body chunk: only its size matters here */
+void
+session_body(struct session *s, size_t len)
+{
+	s->size += len;
+}
+
+/*
+ * session_eom -- end of message: eom rules, then count the message when
+ * it was accepted. The headers of header actions stay readable through
+ * session_headers() until the next message starts.
+ */
+void
+session_eom(struct session *s, const char *qid, struct verdict *v)
+{
+	struct rl_event	ev;
+
+	if (qid != NULL)
+		set_str(&s->queue_id, qid);
+	set_str(&s->rcpt, NULL);
+	set_str(&s->rcpt_domain, NULL);
+	if (run_stage(s, STAGE_EOM, v) && v->kind != VERDICT_CONTINUE)
+		return;
+	event_fill(s, &ev);
+	if (rl_commit_message(s->store, rules_limits(s->rules),
+	    rules_nlimits(s->rules), &ev) < 0)
+		log_warn("%s: rate counters: cannot count the message",
+		    s->queue_id ? s->queue_id : "NOQUEUE");
+}
+
+/* session_headers -- the headers to add at end of message */
+size_t
+session_headers(const struct session *s, const struct session_header **out)
+{
+	*out = s->hdr;
+	return s->nhdr;
+}
+
+/* session_abort -- the message ended without end of message: nothing counted */
+void
+session_abort(struct session *s)
+{
+	message_reset(s);
+}

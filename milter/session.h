@@ -1,0 +1,70 @@
+/*
+ * session -- per-connection and per-message state, and the facts rules
+ * see. milter.c copies MTA input into a session through the session_*
+ * event functions; each runs the rules of its stage and fills a verdict.
+ *
+ * A session holds a reference to the rule set it started with, so a
+ * reload never changes the rules under a connection in flight. It also
+ * holds the concurrency slots its connection took (released by
+ * session_free, even after a reload).
+ *
+ * Callbacks of one connection never run at the same time (libmilter
+ * serialises them), possibly on different threads: a session is used by
+ * one thread at a time and needs no lock. Values are copied in; the
+ * session owns all of its strings.
+ */
+#ifndef MXGATE_SESSION_H
+#define MXGATE_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "ratelimit.h"
+#include "rules.h"
+#include "verdict.h"
+
+/* the MTA events a rule set needs (bits), for negotiation */
+#define SESSION_EV_HELO		0x01
+#define SESSION_EV_MAIL		0x02
+#define SESSION_EV_RCPT		0x04
+#define SESSION_EV_DATA		0x08
+#define SESSION_EV_HEADER	0x10
+#define SESSION_EV_BODY		0x20
+#define SESSION_EV_EOM		0x40
+
+struct session_plan {
+	unsigned	need;		/* events to receive */
+	unsigned	reply;		/* events that may get a reply other than continue */
+};
+
+/* a header the rules add at end of message */
+struct session_header {
+	char	*name;
+	char	*value;
+};
+
+struct session;
+
+void	session_plan(const struct rules *, struct session_plan *);
+struct session *session_new(struct rules *, const struct cfg *,
+	    struct rl_store *);
+void	session_free(struct session *);
+void	session_connect(struct session *, const char *, const struct sockaddr *,
+	    const char *, struct verdict *);
+void	session_helo(struct session *, const char *, int, struct verdict *);
+void	session_mail(struct session *, const char *, char *const *,
+	    const char *, const char *, const char *, struct verdict *);
+void	session_rcpt(struct session *, const char *, const char *,
+	    struct verdict *);
+void	session_data(struct session *, const char *, struct verdict *);
+void	session_header(struct session *, const char *, const char *);
+void	session_body(struct session *, size_t);
+void	session_eom(struct session *, const char *, struct verdict *);
+size_t	session_headers(const struct session *,
+	    const struct session_header **);
+void	session_abort(struct session *);
+
+#endif
