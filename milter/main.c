@@ -355,6 +355,12 @@ start(const char *conf, int foreground, const sigset_t *set)
 		print_diag(&d, 0);
 		return EX_CONFIG;
 	}
+	if (foreground && cfg.log == LOG_TO_SYSLOG &&
+	    access("/dev/log", W_OK) == -1) {
+		/* no syslog daemon: a foreground mxgate must not log into the void */
+		fprintf(stderr, "mxgate: no syslog socket /dev/log: logging to stderr\n");
+		cfg.log = LOG_TO_STDERR;
+	}
 	log_open(foreground && cfg.log == LOG_TO_STDERR ? LOG_TO_STDERR :
 	    LOG_TO_SYSLOG);
 	lookup_ids(&cfg, &uid, &gid);

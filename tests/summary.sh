@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# summary.sh BUILDDIR -- add up the results of every test log: Check suites
+# count their checks, scripts their "N passed, N failed" line, anything
+# else counts as one by its automake result. Prints the failures' logs,
+# then one line "N passed, N failed".
+set -u
+b=${1:?usage: summary.sh BUILDDIR}
+pass=0 fail=0
+shopt -s nullglob globstar
+for trs in "$b"/tests/**/*.trs; do
+	log=${trs%.trs}.log
+	res=$(sed -n 's/^:test-result: //p' "$trs" | head -n 1)
+	p=0 f=0
+	if line=$(grep -E '^[0-9]+%: Checks: [0-9]+' "$log" 2>/dev/null | tail -n 1) && [ -n "$line" ]; then
+		n=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
+		f=$(sed -E 's/.*Failures: ([0-9]+), Errors: ([0-9]+).*/\1+\2/' <<<"$line")
+		f=$((f)); p=$((n - f))
+	elif line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" 2>/dev/null | tail -n 1) && [ -n "$line" ]; then
+		p=$(sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/' <<<"$line")
+		f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+	elif [ "$res" = PASS ]; then p=1
+	elif [ "$res" = SKIP ]; then p=0
+	else f=1
+	fi
+	if [ "$res" != PASS ] && [ "$res" != SKIP ] && [ "$f" -eq 0 ]; then f=1; fi
+	[ "$res" = SKIP ] && echo "SKIP ${trs#"$b"/}: $(tail -n 1 "$log")"
+	if [ "$f" -gt 0 ]; then
+		echo "---- ${log#"$b"/} ($res)"
+		tail -n 60 "$log"
+	fi
+	pass=$((pass + p)); fail=$((fail + f))
+done
+if [ -f "$b/tests/fuzz-smoke.log" ]; then
+	fp=$(grep -c '^PASS' "$b/tests/fuzz-smoke.log" || true)
+	ff=$(grep -c '^FAIL' "$b/tests/fuzz-smoke.log" || true)
+	[ "$ff" -gt 0 ] && { echo "---- fuzz smoke"; grep -A20 '^FAIL' "$b/tests/fuzz-smoke.log" | head -60; }
+	pass=$((pass + fp)); fail=$((fail + ff))
+fi
+echo "$pass passed, $fail failed"
