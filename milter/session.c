@@ -144,8 +144,11 @@ session_plan(const struct rules *r, struct session_plan *p)
 	if (n.stages & ((1u << STAGE_CONNECT) | (1u << STAGE_HELO)) ||
 	    n.fact[F_HELO] || n.fact[F_TLS])
 		p->need |= SESSION_EV_HELO;
-	if (n.stages & ((1u << STAGE_CONNECT) | (1u << STAGE_HELO)))
+	/* a connect/helo refusal goes out at HELO, or at MAIL without HELO */
+	if (n.stages & ((1u << STAGE_CONNECT) | (1u << STAGE_HELO))) {
+		p->need |= SESSION_EV_MAIL;
 		p->reply |= SESSION_EV_HELO | SESSION_EV_MAIL;
+	}
 	if (n.stages & ~((1u << STAGE_CONNECT) | (1u << STAGE_HELO)) ||
 	    msg_limits)
 		p->need |= SESSION_EV_MAIL | SESSION_EV_EOM;
