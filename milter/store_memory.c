@@ -1,0 +1,269 @@
+/*
+ * store_memory -- rate counters in this process (see store.h).
+ *
+ * A chained hash of cells plus a recency list. At most max_keys cells are
+ * kept: when a new key needs room, the least recently used cells are
+ * looked at first and the first one whose state has decayed (its tat is
+ * in the past, so forgetting it changes nothing) is dropped; when none
+ * of the oldest few has decayed, the oldest is dropped anyway. Cells that
+ * hold open connections are never dropped. One mutex guards everything.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ratelimit.h"
+#include "store.h"
+#include "xalloc.h"
+
+#define EVICT_SCAN	16	/* oldest cells looked at for a decayed one */
+
+struct mcell {
+	struct mcell	*next;		/* hash chain */
+	struct mcell	*older, *newer;	/* recency list */
+	uint64_t	 h;
+	uint64_t	 tat;		/* GCRA: theoretical arrival time, ns */
+	uint64_t	 open;		/* concurrency */
+	int		 conc;
+	size_t		 len;
+	char		 key[];
+};
+
+struct mstore {
+	struct rl_store	 base;
+	pthread_mutex_t	 lock;
+	struct mcell	**bucket;
+	size_t		 nbuckets;	/* a power of two */
+	size_t		 count, max;
+	struct mcell	*newest, *oldest;
+};
+
+/* hkey -- FNV-1a */
+static uint64_t
+hkey(const char *k, size_t len)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+	size_t		i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)k[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* unlink_lru -- take c out of the recency list */
+static void
+unlink_lru(struct mstore *m, struct mcell *c)
+{
+	if (c->older != NULL)
+		c->older->newer = c->newer;
+	else
+		m->oldest = c->newer;
+	if (c->newer != NULL)
+		c->newer->older = c->older;
+	else
+		m->newest = c->older;
+	c->older = c->newer = NULL;
+}
+
+/* touch -- make c the newest */
+static void
+touch(struct mstore *m, struct mcell *c)
+{
+	if (m->newest == c)
+		return;
+	if (c->older != NULL || c->newer != NULL || m->oldest == c)
+		unlink_lru(m, c);
+	c->older = m->newest;
+	if (m->newest != NULL)
+		m->newest->newer = c;
+	m->newest = c;
+	if (m->oldest == NULL)
+		m->oldest = c;
+}
+
+/* drop -- remove and free a cell */
+static void
+drop(struct mstore *m, struct mcell *c)
+{
+	struct mcell	**pp = &m->bucket[c->h & (m->nbuckets - 1)];
+
+	while (*pp != c)
+		pp = &(*pp)->next;
+	*pp = c->next;
+	unlink_lru(m, c);
+	free(c);
+	m->count--;
+}
+
+/* evict -- make room for one cell */
+static void
+evict(struct mstore *m, uint64_t now)
+{
+	struct mcell	*c, *victim = NULL;
+	int		 i;
+
+	for (c = m->oldest, i = 0; c != NULL && i < EVICT_SCAN; c = c->newer, i++) {
+		if (c->open > 0)
+			continue;
+		if (victim == NULL)
+			victim = c;
+		if (!c->conc && c->tat <= now) {
+			victim = c;
+			break;
+		}
+	}
+	if (victim != NULL)
+		drop(m, victim);
+}
+
+/* grow -- double the buckets when the chains get long */
+static void
+grow(struct mstore *m)
+{
+	size_t		 n = m->nbuckets * 2, i;
+	struct mcell	**b = xcalloc(n, sizeof(*b)), *c, *next;
+
+	for (i = 0; i < m->nbuckets; i++) {
+		for (c = m->bucket[i]; c != NULL; c = next) {
+			next = c->next;
+			c->next = b[c->h & (n - 1)];
+			b[c->h & (n - 1)] = c;
+		}
+	}
+	free(m->bucket);
+	m->bucket = b;
+	m->nbuckets = n;
+}
+
+/* get -- the cell of key, created when create is set (NULL otherwise) */
+static struct mcell *
+get(struct mstore *m, const char *key, size_t len, int create, uint64_t now)
+{
+	uint64_t	 h = hkey(key, len);
+	struct mcell	*c;
+
+	for (c = m->bucket[h & (m->nbuckets - 1)]; c != NULL; c = c->next)
+		if (c->h == h && c->len == len && memcmp(c->key, key, len) == 0) {
+			touch(m, c);
+			return c;
+		}
+	if (!create)
+		return NULL;
+	while (m->count >= m->max && m->count > 0) {
+		size_t before = m->count;
+
+		evict(m, now);
+		if (m->count == before)
+			break;		/* every old cell holds connections */
+	}
+	if (m->count >= m->nbuckets)
+		grow(m);
+	c = xcalloc(1, sizeof(*c) + len);
+	memcpy(c->key, key, len);
+	c->len = len;
+	c->h = h;
+	c->next = m->bucket[h & (m->nbuckets - 1)];
+	m->bucket[h & (m->nbuckets - 1)] = c;
+	touch(m, c);
+	m->count++;
+	return c;
+}
+
+/* mem_gcra -- see store.h */
+static int
+mem_gcra(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
+    int commit)
+{
+	struct mstore	*m = (struct mstore *)s;
+	struct mcell	*c;
+	uint64_t	 base, after;
+	size_t		 i;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < n; i++) {
+		c = get(m, cells[i].key, cells[i].keylen, commit, now);
+		base = c != NULL && c->tat > now ? c->tat : now;
+		after = base - now + cells[i].inc;
+		cells[i].level = base - now;
+		cells[i].wait = after > cells[i].tau ? after - cells[i].tau : 0;
+		if (commit && c != NULL)
+			c->tat = base + cells[i].inc;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+/* mem_conc -- add delta (+1/-1/0) to a concurrency counter; its new value */
+static int
+mem_conc(struct rl_store *s, const char *key, size_t len, int delta,
+    uint64_t *value)
+{
+	struct mstore	*m = (struct mstore *)s;
+	struct mcell	*c;
+
+	pthread_mutex_lock(&m->lock);
+	c = get(m, key, len, delta > 0, 0);
+	if (c != NULL) {
+		c->conc = 1;
+		if (delta > 0)
+			c->open++;
+		else if (delta < 0 && c->open > 0)
+			c->open--;
+	}
+	*value = c != NULL ? c->open : 0;
+	if (c != NULL && c->open == 0)
+		drop(m, c);
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+/* mem_keys -- cells kept */
+static size_t
+mem_keys(struct rl_store *s)
+{
+	struct mstore	*m = (struct mstore *)s;
+	size_t		 n;
+
+	pthread_mutex_lock(&m->lock);
+	n = m->count;
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
+
+/* mem_free -- free everything */
+static void
+mem_free(struct rl_store *s)
+{
+	struct mstore	*m = (struct mstore *)s;
+	struct mcell	*c, *next;
+
+	for (c = m->oldest; c != NULL; c = next) {
+		next = c->newer;
+		free(c);
+	}
+	free(m->bucket);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+static const struct rl_store_ops mem_ops = {
+	mem_gcra, mem_conc, mem_keys, mem_free
+};
+
+/* rl_store_memory -- a memory store keeping at most max_keys cells */
+struct rl_store *
+rl_store_memory(size_t max_keys)
+{
+	struct mstore	*m = xcalloc(1, sizeof(*m));
+
+	m->base.ops = &mem_ops;
+	pthread_mutex_init(&m->lock, NULL);
+	m->nbuckets = 1024;
+	m->bucket = xcalloc(m->nbuckets, sizeof(*m->bucket));
+	m->max = max_keys > 0 ? max_keys : 1;
+	return &m->base;
+}
