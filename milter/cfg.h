@@ -24,6 +24,8 @@
 #define SYSCONFDIR	"/etc"
 #endif
 #define CFG_DEFAULT_PATH	SYSCONFDIR "/mxgate/mxgate.conf"
+#define CFG_LINE_MAX		4096		/* bytes per line, without the newline */
+#define CFG_FILE_MAX		(1024 * 1024)	/* bytes per file */
 
 enum cfg_mode {
 	CFG_MODE_ENFORCE,

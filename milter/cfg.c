@@ -1,0 +1,1128 @@
+/*
+ * cfg -- mxgate.conf, the parameter table and its parser (see cfg.h).
+ *
+ * One static table, params[], describes every parameter: name, type,
+ * default (spelled as in the file), range, where the value lives in
+ * struct cfg (offsetof), a one-line doc, why it has no effect yet (or
+ * NULL) and flags. Everything is driven by it: cfg_defaults() runs each
+ * default through the same checker as a file value; cfg_load() looks
+ * names up in it; cfg_write_defaults() prints it as the shipped
+ * mxgate.conf. A new parameter is one table row plus one struct field.
+ *
+ * Syntax, per line (at most CFG_LINE_MAX bytes, file at most CFG_FILE_MAX):
+ *   blank, or `# comment`, or `name = value`, whitespace around '='
+ *   optional. An unquoted value is the rest of the line, trimmed; a '#'
+ *   preceded by whitespace starts a comment. A value in double quotes may
+ *   hold '#' and surrounding spaces, with \" and \\ escapes. A trailing CR
+ *   is ignored; other control characters are errors. Names are
+ *   case-sensitive and may be given once.
+ *
+ * Every problem is reported through the diag as FILE:LINE:COL (the column
+ * of the name for name problems, of the value for value problems) and
+ * parsing goes on with the next line, so `mxgate -n` lists all of them.
+ * Values that are wrong leave the default in place.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "diag.h"
+#include "log.h"
+#include "num.h"
+#include "xalloc.h"
+
+#define MAX_FORWARDERS	16
+#define NAME_MAX_LEN	32	/* user and group names */
+#define CLIP		60	/* bytes of a bad value quoted in a message */
+
+enum ptype {
+	PT_SOCKET,		/* libmilter socket spec */
+	PT_MODE,		/* octal permission bits */
+	PT_NAME,		/* user or group name */
+	PT_PATH,		/* absolute path (PF_RELATIVE: or relative) */
+	PT_ENUM,		/* one word of `words` */
+	PT_BOOL,		/* yes or no */
+	PT_DURATION,		/* N[smhd], bare N = seconds */
+	PT_COUNT,		/* decimal number */
+	PT_HOSTNAME,		/* DNS host name */
+	PT_FORWARDERS,		/* comma-separated IP[@PORT] */
+	PT_STORE		/* memory or redis://HOST:PORT[/DB] */
+};
+
+#define PF_EMPTY_OK	0x01	/* an empty value is allowed */
+#define PF_RELATIVE	0x02	/* PT_PATH: relative to the file's directory */
+
+struct word {
+	const char	*word;
+	int		 value;
+};
+
+struct param {
+	const char		*name;
+	enum ptype		 type;
+	const char		*def;	/* the default, as written in the file */
+	uint64_t		 min, max;
+	size_t			 off;	/* offsetof(struct cfg, field) */
+	const struct word	*words;	/* PT_ENUM, PT_BOOL */
+	unsigned		 flags;
+	const char		*doc;
+	const char		*notyet; /* why it has no effect yet, or NULL */
+};
+
+/* one parsed value: strings for string types, n for the others */
+struct pval {
+	char		*s;
+	uint64_t	 n;
+};
+
+/* a checker's complaint: message, and byte offset into the value */
+struct perr {
+	struct buf	 msg;
+	size_t		 off;
+};
+
+/* the state of one cfg_load() */
+struct loader {
+	struct cfg	*cfg;
+	const char	*path;
+	struct diag	*diag;
+	struct buf	*warnings;
+	unsigned	 seen[32];	/* line a parameter was given on, 0 = not */
+};
+
+static const struct word mode_words[] = {
+	{ "enforce", CFG_MODE_ENFORCE }, { "monitor", CFG_MODE_MONITOR },
+	{ NULL, 0 }
+};
+static const struct word log_words[] = {
+	{ "syslog", LOG_TO_SYSLOG }, { "stderr", LOG_TO_STDERR }, { NULL, 0 }
+};
+static const struct word on_error_words[] = {
+	{ "tempfail", CFG_ON_ERROR_TEMPFAIL }, { "accept", CFG_ON_ERROR_ACCEPT },
+	{ NULL, 0 }
+};
+static const struct word store_error_words[] = {
+	{ "fallback", CFG_STORE_ERROR_FALLBACK },
+	{ "tempfail", CFG_STORE_ERROR_TEMPFAIL }, { NULL, 0 }
+};
+static const struct word bool_words[] = {
+	{ "yes", 1 }, { "no", 0 }, { NULL, 0 }
+};
+
+#define NO_DNS	"this build has no DNS checks"
+#define OFF(f)	offsetof(struct cfg, f)
+
+static const struct param params[] = {
+	{ "socket", PT_SOCKET, "unix:/run/mxgate/mxgate.sock", 0, 0,
+	  OFF(socket), NULL, 0,
+	  "Where mxgate listens for the MTA: unix:/PATH (or local:/PATH), "
+	  "inet:PORT@HOST or inet6:PORT@HOST. Postfix's smtpd_milters names "
+	  "the same socket.", NULL },
+	{ "socket_mode", PT_MODE, "0660", 0, 0777, OFF(socket_mode), NULL, 0,
+	  "Permissions of a unix socket, in octal (0000 to 0777). The socket "
+	  "belongs to user and group.", NULL },
+	{ "user", PT_NAME, "mxgate", 0, 0, OFF(user), NULL, 0,
+	  "User that mxgate runs as once its socket is open; never root.",
+	  NULL },
+	{ "group", PT_NAME, "mxgate", 0, 0, OFF(group), NULL, 0,
+	  "Group that mxgate runs as once its socket is open.", NULL },
+	{ "pid_file", PT_PATH, "/run/mxgate/mxgate.pid", 0, 0, OFF(pid_file),
+	  NULL, 0, "File that holds the process id (an absolute path).", NULL },
+	{ "rules", PT_PATH, SYSCONFDIR "/mxgate/default.rules", 0, 0,
+	  OFF(rules), NULL, PF_RELATIVE,
+	  "The rules file, see mxgate.rules(5). A relative path is relative "
+	  "to the directory of this file.", NULL },
+	{ "mode", PT_ENUM, "enforce", 0, 0, OFF(mode), mode_words, 0,
+	  "enforce: apply the rules; monitor: log every decision as "
+	  "would_<action> and let all mail through.", NULL },
+	{ "log", PT_ENUM, "syslog", 0, 0, OFF(log), log_words, 0,
+	  "Where log lines go: syslog (facility mail) or stderr.", NULL },
+	{ "hostname", PT_HOSTNAME, "", 0, 0, OFF(hostname), NULL, PF_EMPTY_OK,
+	  "Host name used in replies (${hostname}) and as the default "
+	  "authserv_id. Empty: the system host name (gethostname).", NULL },
+	{ "authserv_id", PT_HOSTNAME, "", 0, 0, OFF(authserv_id), NULL,
+	  PF_EMPTY_OK, "authserv-id of the Authentication-Results header. "
+	  "Empty: the value of hostname.", NULL },
+	{ "on_internal_error", PT_ENUM, "tempfail", 0, 0,
+	  OFF(on_internal_error), on_error_words, 0,
+	  "When mxgate itself fails: tempfail (451 4.3.0 with a reference) "
+	  "or accept the mail.", NULL },
+	{ "dns_forwarders", PT_FORWARDERS, "", 0, 0, OFF(dns_forwarders), NULL,
+	  PF_EMPTY_OK, "DNS resolvers to ask, as comma-separated IP[@PORT]. "
+	  "Empty: full recursion from the root.", NO_DNS },
+	{ "dns_timeout", PT_DURATION, "5s", 1, 60, OFF(dns_timeout), NULL, 0,
+	  "Deadline for any one DNS answer.", NO_DNS },
+	{ "store", PT_STORE, "memory", 0, 0, OFF(store), NULL, 0,
+	  "Where rate counters live: memory, or redis://HOST:PORT[/DB] "
+	  "(shared by several MX; not in this build yet).", NULL },
+	{ "store_max_keys", PT_COUNT, "1000000", 1000, 100000000,
+	  OFF(store_max_keys), NULL, 0,
+	  "Most keys the memory store keeps; idle keys whose state has "
+	  "decayed are dropped first.", NULL },
+	{ "store_error", PT_ENUM, "fallback", 0, 0, OFF(store_error),
+	  store_error_words, 0, "When Redis is unreachable: fallback to "
+	  "local counters, or tempfail.", "this build has no redis store" },
+	{ "state_file", PT_PATH, "", 0, 0, OFF(state_file), NULL, PF_EMPTY_OK,
+	  "Memory store snapshot, written at stop and read at start (an "
+	  "absolute path). Empty: counters start afresh.",
+	  "this build does not save counters" },
+	{ "add_auth_results", PT_BOOL, "yes", 0, 0, OFF(add_auth_results),
+	  bool_words, 0, "Add an Authentication-Results header (RFC 8601).",
+	  "this build has no SPF, DKIM or DMARC checks" },
+	{ "dkim_max_signatures", PT_COUNT, "8", 1, 64,
+	  OFF(dkim_max_signatures), NULL, 0, "DKIM signatures evaluated per "
+	  "message; more are ignored (and logged).",
+	  "this build has no DKIM checks" },
+};
+
+#define NPARAMS	(sizeof(params) / sizeof(params[0]))
+
+_Static_assert(NPARAMS <= 32, "struct loader: seen[] too small");
+_Static_assert(sizeof(enum cfg_mode) == sizeof(int) &&
+    sizeof(enum log_target) == sizeof(int) &&
+    sizeof(enum cfg_on_error) == sizeof(int) &&
+    sizeof(enum cfg_store_error) == sizeof(int), "enums are stored as int");
+
+static int	check_value(const struct param *, const char *, struct pval *,
+		    struct perr *);
+
+/* clip -- a value shortened for a message */
+static const char *
+clip(char *out, size_t outlen, const char *s, size_t len)
+{
+	if (len > CLIP)
+		(void)snprintf(out, outlen, "%.*s...", CLIP, s);
+	else
+		(void)snprintf(out, outlen, "%.*s", (int)len, s);
+	return out;
+}
+
+/* fail -- set a checker's message and offset; returns -1 */
+static int
+fail(struct perr *e, size_t off, const char *fmt, ...)
+{
+	va_list	ap;
+
+	e->off = off;
+	va_start(ap, fmt);
+	buf_vprintf(&e->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* is_hostname -- letters, digits, '-' in dot-separated labels of 1..63 */
+static int
+is_hostname(const char *s, size_t len)
+{
+	size_t	i, label = 0;
+
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+		if (s[i] == '-' && label == 0)
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return label > 0 && s[len - 1] != '-';
+}
+
+/* is_ip -- an IP address literal of family af (0: either) */
+static int
+is_ip(const char *s, size_t len, int af)
+{
+	char		a[64];
+	unsigned char	bin[16];
+
+	if (len >= sizeof(a))
+		return 0;
+	memcpy(a, s, len);
+	a[len] = '\0';
+	if (af != AF_INET6 && inet_pton(AF_INET, a, bin) == 1)
+		return 1;
+	return af != AF_INET && inet_pton(AF_INET6, a, bin) == 1;
+}
+
+/* parse_port -- a TCP port 1..65535 */
+static int
+parse_port(const char *s, size_t len)
+{
+	uint64_t	v;
+
+	return num_parse(s, len, 1, 65535, &v);
+}
+
+/* check_host -- HOST of inet:/inet6:: an address of af, [address], or a name */
+static int
+check_host(const char *h, size_t off, int af, struct perr *e)
+{
+	size_t		len = strlen(h);
+	const char	*want = af == AF_INET ? "an IPv4" : "an IPv6";
+
+	if (len >= 2 && h[0] == '[' && h[len - 1] == ']') {
+		if (is_ip(h + 1, len - 2, af))
+			return 0;
+	} else if (is_ip(h, len, af) || (!is_ip(h, len, 0) &&
+	    is_hostname(h, len)))
+		return 0;
+	return fail(e, off, "bad host '%s' in socket: expected %s address "
+	    "or a host name", h, want);
+}
+
+/* check_socket -- unix:/PATH, local:/PATH, inet:PORT[@HOST], inet6:PORT[@HOST] */
+static int
+check_socket(const struct param *p, const char *v, struct pval *pv,
+    struct perr *e)
+{
+	struct sockaddr_un	 sun;
+	const char		*rest, *at;
+	char			 t[80];
+	int			 af;
+
+	(void)p;
+	(void)pv;
+	if ((rest = strchr(v, ':')) != NULL)
+		rest++;
+	if (strncmp(v, "unix:", 5) == 0 || strncmp(v, "local:", 6) == 0) {
+		if (rest[0] != '/')
+			return fail(e, rest - v, "socket path must be absolute");
+		if (strlen(rest) >= sizeof(sun.sun_path))
+			return fail(e, rest - v, "socket path longer than %zu "
+			    "bytes", sizeof(sun.sun_path) - 1);
+		return 0;
+	}
+	if (strncmp(v, "inet:", 5) == 0)
+		af = AF_INET;
+	else if (strncmp(v, "inet6:", 6) == 0)
+		af = AF_INET6;
+	else
+		return fail(e, 0, "bad socket '%s': expected unix:/PATH, "
+		    "inet:PORT@HOST or inet6:PORT@HOST",
+		    clip(t, sizeof(t), v, strlen(v)));
+	if ((at = strchr(rest, '@')) == NULL)
+		at = rest + strlen(rest);
+	if (parse_port(rest, at - rest) == -1)
+		return fail(e, rest - v, "bad port '%s' in socket: expected "
+		    "1 to 65535", clip(t, sizeof(t), rest, at - rest));
+	if (*at == '\0')
+		return 0;
+	return check_host(at + 1, at + 1 - v, af, e);
+}
+
+/* check_mode -- 1 to 4 octal digits, at most 0777 */
+static int
+check_mode(const struct param *p, const char *v, struct pval *pv,
+    struct perr *e)
+{
+	size_t		i, len = strlen(v);
+	uint64_t	n = 0;
+	char		t[80];
+
+	for (i = 0; i < len && len <= 4; i++) {
+		if (v[i] < '0' || v[i] > '7')
+			break;
+		n = n * 8 + (uint64_t)(v[i] - '0');
+	}
+	if (len > 4 || i < len || n > p->max)
+		return fail(e, 0, "bad mode '%s' for '%s': expected an octal "
+		    "number from 0000 to 0777", clip(t, sizeof(t), v, len),
+		    p->name);
+	pv->n = n;
+	return 0;
+}
+
+/* check_name -- a user or group name: [a-z_][a-z0-9_.-]*, at most 32 */
+static int
+check_name(const struct param *p, const char *v, struct pval *pv,
+    struct perr *e)
+{
+	size_t	i, len = strlen(v);
+	char	t[80];
+
+	(void)pv;
+	for (i = 0; i < len && len <= NAME_MAX_LEN; i++) {
+		if ((v[i] >= 'a' && v[i] <= 'z') || v[i] == '_')
+			continue;
+		if (i > 0 && ((v[i] >= '0' && v[i] <= '9') || v[i] == '.' ||
+		    v[i] == '-'))
+			continue;
+		break;
+	}
+	if (len > NAME_MAX_LEN || i < len)
+		return fail(e, 0, "bad %s name '%s': expected a lower-case "
+		    "letter or '_', then letters, digits, '_', '.' or '-' (at "
+		    "most %d)", p->name, clip(t, sizeof(t), v, len),
+		    NAME_MAX_LEN);
+	return 0;
+}
+
+/* check_path -- absolute (PF_RELATIVE: or relative), naming a file */
+static int
+check_path(const struct param *p, const char *v, struct pval *pv,
+    struct perr *e)
+{
+	size_t	len = strlen(v);
+
+	(void)pv;
+	if (v[0] != '/' && !(p->flags & PF_RELATIVE))
+		return fail(e, 0, "'%s' must be an absolute path", p->name);
+	if (v[len - 1] == '/')
+		return fail(e, len - 1, "'%s' must name a file, not a "
+		    "directory", p->name);
+	return 0;
+}
+
+/* check_word -- one of the parameter's words */
+static int
+check_word(const struct param *p, const char *v, struct pval *pv,
+    struct perr *e)
+{
+	const struct word	*w;
+	char			 t[80];
+
+	for (w = p->words; w->word != NULL; w++)
+		if (strcmp(v, w->word) == 0) {
+			pv->n = (uint64_t)w->value;
+			return 0;
+		}
+	fail(e, 0, "bad value '%s' for '%s': expected ",
+	    clip(t, sizeof(t), v, strlen(v)), p->name);
+	for (w = p->words; w->word != NULL; w++)
+		buf_printf(&e->msg, "%s%s", w == p->words ? "" :
+		    w[1].word == NULL ? " or " : ", ", w->word);
+	return -1;
+}
+
+/* check_duration -- N with an optional suffix s, m, h or d, in range */
+static int
+check_duration(const struct param *p, const char *v, struct pval *pv,
+    struct perr *e)
+{
+	char	t[80], lo[32], hi[32];
+
+	if (num_parse_duration(v, strlen(v), NUM_UNIT_OPTIONAL, 0, UINT64_MAX,
+	    &pv->n) == -1)
+		return fail(e, 0, "bad duration '%s' for '%s': expected a "
+		    "number with an optional suffix s, m, h or d",
+		    clip(t, sizeof(t), v, strlen(v)), p->name);
+	if (pv->n < p->min || pv->n > p->max) {
+		num_format_duration(p->min, lo, sizeof(lo));
+		num_format_duration(p->max, hi, sizeof(hi));
+		return fail(e, 0, "%s = %s is out of range (%s to %s)",
+		    p->name, clip(t, sizeof(t), v, strlen(v)), lo, hi);
+	}
+	return 0;
+}
+
+/* check_count -- decimal digits, in range */
+static int
+check_count(const struct param *p, const char *v, struct pval *pv,
+    struct perr *e)
+{
+	size_t	len = strlen(v);
+	char	t[80];
+
+	clip(t, sizeof(t), v, len);
+	if (strspn(v, "0123456789") != len)
+		return fail(e, 0, "bad number '%s' for '%s': expected decimal "
+		    "digits", t, p->name);
+	if (num_parse(v, len, p->min, p->max, &pv->n) == -1)
+		return fail(e, 0, "%s = %s is out of range (%llu to %llu)",
+		    p->name, t, (unsigned long long)p->min,
+		    (unsigned long long)p->max);
+	return 0;
+}
+
+/* check_hostname -- a DNS host name */
+static int
+check_hostname(const struct param *p, const char *v, struct pval *pv,
+    struct perr *e)
+{
+	char	t[80];
+
+	(void)pv;
+	if (is_hostname(v, strlen(v)))
+		return 0;
+	return fail(e, 0, "bad host name '%s' for '%s': expected labels of "
+	    "letters, digits and '-', separated by '.'",
+	    clip(t, sizeof(t), v, strlen(v)), p->name);
+}
+
+/* check_forwarder -- one IP[@PORT] entry (len bytes at v) */
+static int
+check_forwarder(const char *v, size_t len, size_t off, struct perr *e)
+{
+	const char	*at = memchr(v, '@', len);
+	size_t		 alen = at != NULL ? (size_t)(at - v) : len;
+	char		 t[80];
+
+	if (!is_ip(v, alen, 0))
+		return fail(e, off, "bad forwarder '%s': expected an IP "
+		    "address, optionally @PORT", clip(t, sizeof(t), v, len));
+	if (at != NULL && parse_port(at + 1, len - alen - 1) == -1)
+		return fail(e, off + alen + 1, "bad port '%s' in forwarder: "
+		    "expected 1 to 65535", clip(t, sizeof(t), at + 1,
+		    len - alen - 1));
+	return 0;
+}
+
+/* check_forwarders -- comma-separated IP[@PORT], at most MAX_FORWARDERS */
+static int
+check_forwarders(const struct param *p, const char *v, struct pval *pv,
+    struct perr *e)
+{
+	const char	*s = v, *end;
+	size_t		 len, n = 0;
+
+	(void)p;
+	(void)pv;
+	for (;;) {
+		s += strspn(s, " \t");
+		end = s + strcspn(s, ",");
+		len = end - s;
+		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		if (len == 0)
+			return fail(e, s - v, "empty entry in dns_forwarders");
+		if (++n > MAX_FORWARDERS)
+			return fail(e, s - v, "more than %d dns_forwarders",
+			    MAX_FORWARDERS);
+		if (check_forwarder(s, len, s - v, e) == -1)
+			return -1;
+		if (*end == '\0')
+			return 0;
+		s = end + 1;
+	}
+}
+
+/* check_redis -- HOST:PORT[/DB] after redis:// (HOST may be [IPv6]) */
+static int
+check_redis(const char *s)
+{
+	const char	*colon, *slash;
+	uint64_t	 db;
+
+	if (s[0] == '[') {
+		if ((colon = strchr(s, ']')) == NULL ||
+		    !is_ip(s + 1, colon - s - 1, AF_INET6) || *++colon != ':')
+			return -1;
+	} else if ((colon = strchr(s, ':')) == NULL ||
+	    !is_hostname(s, colon - s))
+		return -1;
+	if ((slash = strchr(colon, '/')) == NULL)
+		slash = colon + strlen(colon);
+	if (parse_port(colon + 1, slash - colon - 1) == -1)
+		return -1;
+	if (*slash == '/' && num_parse(slash + 1, strlen(slash + 1), 0, 65535,
+	    &db) == -1)
+		return -1;
+	return 0;
+}
+
+/* check_store -- memory; redis://... is valid but not in this build */
+static int
+check_store(const struct param *p, const char *v, struct pval *pv,
+    struct perr *e)
+{
+	char	t[80];
+
+	(void)p;
+	(void)pv;
+	if (strcmp(v, "memory") == 0)
+		return 0;
+	if (strncmp(v, "redis://", 8) == 0 && check_redis(v + 8) == 0)
+		return fail(e, 0, "store = redis is not in this build yet");
+	return fail(e, 0, "bad store '%s': expected memory or "
+	    "redis://HOST:PORT[/DB]", clip(t, sizeof(t), v, strlen(v)));
+}
+
+/*
+ * check_value -- validate v (a C string without control characters) for
+ * p; on success pv holds the value (pv->s malloc'd for string types).
+ */
+static int
+check_value(const struct param *p, const char *v, struct pval *pv,
+    struct perr *e)
+{
+	int	rc = 0;
+
+	pv->s = NULL;
+	pv->n = 0;
+	if (*v == '\0' && !(p->flags & PF_EMPTY_OK))
+		return fail(e, 0, "empty value for '%s'", p->name);
+	if (*v != '\0') {
+		switch (p->type) {
+		case PT_SOCKET:		rc = check_socket(p, v, pv, e); break;
+		case PT_MODE:		rc = check_mode(p, v, pv, e); break;
+		case PT_NAME:		rc = check_name(p, v, pv, e); break;
+		case PT_PATH:		rc = check_path(p, v, pv, e); break;
+		case PT_ENUM:
+		case PT_BOOL:		rc = check_word(p, v, pv, e); break;
+		case PT_DURATION:	rc = check_duration(p, v, pv, e); break;
+		case PT_COUNT:		rc = check_count(p, v, pv, e); break;
+		case PT_HOSTNAME:	rc = check_hostname(p, v, pv, e); break;
+		case PT_FORWARDERS:	rc = check_forwarders(p, v, pv, e); break;
+		case PT_STORE:		rc = check_store(p, v, pv, e); break;
+		}
+	}
+	if (rc == 0 && p->type != PT_MODE && p->type != PT_ENUM &&
+	    p->type != PT_BOOL && p->type != PT_DURATION && p->type != PT_COUNT)
+		pv->s = xstrdup(v);
+	return rc;
+}
+
+/* store_value -- put pv into the cfg field of p (takes pv->s) */
+static void
+store_value(struct cfg *cfg, const struct param *p, struct pval *pv)
+{
+	char		*field = (char *)cfg + p->off;
+	char		*old;
+	int		 i;
+	unsigned	 u;
+
+	switch (p->type) {
+	case PT_MODE:
+		u = (unsigned)pv->n;
+		memcpy(field, &u, sizeof(u));
+		break;
+	case PT_ENUM:
+	case PT_BOOL:
+		i = (int)pv->n;
+		memcpy(field, &i, sizeof(i));
+		break;
+	case PT_DURATION:
+	case PT_COUNT:
+		memcpy(field, &pv->n, sizeof(pv->n));
+		break;
+	default:
+		memcpy(&old, field, sizeof(old));
+		free(old);
+		memcpy(field, &pv->s, sizeof(pv->s));
+		pv->s = NULL;
+		break;
+	}
+}
+
+/* is_default -- does pv equal p's default? */
+static int
+is_default(const struct param *p, const struct pval *pv)
+{
+	struct pval	dv;
+	struct perr	e = { BUF_INIT, 0 };
+	int		same;
+
+	if (check_value(p, p->def, &dv, &e) == -1)
+		log_panic("cfg: bad default for %s: %s", p->name,
+		    buf_str(&e.msg));
+	same = dv.s != NULL ? pv->s != NULL && strcmp(dv.s, pv->s) == 0 :
+	    dv.n == pv->n;
+	free(dv.s);
+	buf_free(&e.msg);
+	return same;
+}
+
+/* system_hostname -- gethostname(), or "localhost" when it is no host name */
+static char *
+system_hostname(void)
+{
+	char	h[256];
+
+	if (gethostname(h, sizeof(h)) == -1 || memchr(h, '\0', sizeof(h)) ==
+	    NULL || !is_hostname(h, strlen(h)))
+		return xstrdup("localhost");
+	return xstrdup(h);
+}
+
+/* cfg_defaults -- every parameter at its default (overwrites, frees nothing) */
+void
+cfg_defaults(struct cfg *cfg)
+{
+	struct pval	pv;
+	struct perr	e = { BUF_INIT, 0 };
+	size_t		i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < NPARAMS; i++) {
+		if (check_value(&params[i], params[i].def, &pv, &e) == -1)
+			log_panic("cfg: bad default for %s: %s", params[i].name,
+			    buf_str(&e.msg));
+		store_value(cfg, &params[i], &pv);
+	}
+	buf_free(&e.msg);
+	free(cfg->hostname);
+	cfg->hostname = system_hostname();
+	free(cfg->authserv_id);
+	cfg->authserv_id = xstrdup(cfg->hostname);
+}
+
+/* cfg_free -- release every string; the struct may be filled again */
+void
+cfg_free(struct cfg *cfg)
+{
+	char	*s;
+	size_t	 i;
+
+	for (i = 0; i < NPARAMS; i++) {
+		if (params[i].type == PT_MODE || params[i].type == PT_ENUM ||
+		    params[i].type == PT_BOOL || params[i].type == PT_DURATION ||
+		    params[i].type == PT_COUNT)
+			continue;
+		memcpy(&s, (char *)cfg + params[i].off, sizeof(s));
+		free(s);
+		s = NULL;
+		memcpy((char *)cfg + params[i].off, &s, sizeof(s));
+	}
+	free(cfg->path);
+	cfg->path = NULL;
+}
+
+/* lookup -- the index of a parameter name, or -1 */
+static int
+lookup(const char *name, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < NPARAMS; i++)
+		if (strlen(params[i].name) == len &&
+		    memcmp(params[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* distance -- Levenshtein distance, for names of at most 63 bytes */
+static size_t
+distance(const char *a, size_t alen, const char *b)
+{
+	size_t	row[64], i, j, diag, up, blen = strlen(b);
+
+	for (j = 0; j <= blen; j++)
+		row[j] = j;
+	for (i = 1; i <= alen; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= blen; j++) {
+			up = row[j];
+			row[j] = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[blen];
+}
+
+/* suggest -- the known name closest to an unknown one, or NULL if none is close */
+static const char *
+suggest(const char *name, size_t len)
+{
+	const char	*best = NULL;
+	size_t		 i, d, bestd = (size_t)-1, limit;
+
+	if (len >= 64)
+		return NULL;
+	limit = len / 3 < 1 ? 1 : len / 3 > 3 ? 3 : len / 3;
+	for (i = 0; i < NPARAMS; i++) {
+		d = distance(name, len, params[i].name);
+		if (d <= limit && d < bestd) {
+			best = params[i].name;
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+/* relative_to -- v taken relative to the directory of the file `path` */
+static char *
+relative_to(const char *path, char *v)
+{
+	struct buf	 b = BUF_INIT;
+	const char	*slash = path != NULL ? strrchr(path, '/') : NULL;
+	char		 cwd[4096];
+
+	if (v[0] == '/')
+		return v;
+	if (slash == NULL || path[0] != '/') {
+		/* a relative base: make it absolute, mxgate chdirs to / later */
+		if (getcwd(cwd, sizeof(cwd)) != NULL)
+			buf_printf(&b, "%s/", strcmp(cwd, "/") == 0 ? "" : cwd);
+	}
+	if (slash != NULL)
+		buf_printf(&b, "%.*s", (int)(slash - path + 1), path);
+	buf_puts(&b, v);
+	free(v);
+	return buf_release(&b);
+}
+
+/* blanks -- the index of the first byte at or after i that is no blank */
+static size_t
+blanks(const char *s, size_t i, size_t len)
+{
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i;
+}
+
+/* warn -- one "FILE:LINE:COL: warning: ..." line for the caller */
+static void
+warn(struct loader *L, unsigned line, unsigned col, const struct param *p)
+{
+	if (L->warnings == NULL) {
+		log_warn("%s:%u:%u: '%s' has no effect yet: %s", L->path, line,
+		    col, p->name, p->notyet);
+		return;
+	}
+	buf_printf(L->warnings, "%s:%u:%u: warning: '%s' has no effect yet: "
+	    "%s\n", L->path, line, col, p->name, p->notyet);
+}
+
+/* apply -- check one value and store it; warn for parameters not in use */
+static void
+apply(struct loader *L, const struct param *p, const char *v, unsigned line,
+    unsigned ncol, unsigned vcol)
+{
+	struct pval	pv;
+	struct perr	e = { BUF_INIT, 0 };
+
+	if (check_value(p, v, &pv, &e) == -1) {
+		diag_error(L->diag, L->path, line, vcol + (unsigned)e.off, "%s",
+		    buf_str(&e.msg));
+		buf_free(&e.msg);
+		return;
+	}
+	if (p->notyet != NULL && !is_default(p, &pv))
+		warn(L, line, ncol, p);
+	if ((p->flags & PF_RELATIVE) && pv.s != NULL)
+		pv.s = relative_to(L->path, pv.s);
+	store_value(L->cfg, p, &pv);
+}
+
+/*
+ * unquote -- the quoted value starting at s[0] == '"' into out; *end is
+ * just past the closing quote. Only \" and \\ are escapes.
+ */
+static int
+unquote(struct loader *L, const char *s, size_t len, unsigned line,
+    unsigned col, size_t *end, struct buf *out)
+{
+	size_t	i;
+
+	for (i = 1; i < len; i++) {
+		if (s[i] == '"') {
+			*end = i + 1;
+			return 0;
+		}
+		if (s[i] == '\\') {
+			if (i + 1 >= len || (s[i + 1] != '"' && s[i + 1] != '\\')) {
+				diag_error(L->diag, L->path, line, col + i,
+				    "bad escape in quoted value: only \\\" and "
+				    "\\\\ are allowed");
+				return -1;
+			}
+			i++;
+		}
+		buf_putc(out, s[i]);
+	}
+	diag_error(L->diag, L->path, line, col, "quoted value has no closing "
+	    "'\"'");
+	return -1;
+}
+
+/*
+ * value -- the value that starts at line[i] into out (quoted or not,
+ * comment and surrounding blanks removed); -1 when an error was reported.
+ */
+static int
+value(struct loader *L, const char *line, size_t len, size_t i,
+    unsigned lineno, struct buf *out)
+{
+	size_t	end, j;
+
+	if (i < len && line[i] == '"') {
+		if (unquote(L, line + i, len - i, lineno, i + 1, &end, out) == -1)
+			return -1;
+		j = blanks(line, i + end, len);
+		if (j < len && line[j] != '#') {
+			diag_error(L->diag, L->path, lineno, j + 1, "unexpected "
+			    "text after the quoted value");
+			return -1;
+		}
+		return 0;
+	}
+	for (end = i; end < len; end++)
+		if (line[end] == '#' && (line[end - 1] == ' ' ||
+		    line[end - 1] == '\t'))
+			break;
+	while (end > i && (line[end - 1] == ' ' || line[end - 1] == '\t'))
+		end--;
+	buf_append(out, line + i, end - i);
+	return 0;
+}
+
+/* line_ok -- refuse over-long lines and control characters */
+static int
+line_ok(struct loader *L, const char *line, size_t len, unsigned lineno)
+{
+	size_t	i;
+
+	if (len > CFG_LINE_MAX) {
+		diag_error(L->diag, L->path, lineno, CFG_LINE_MAX + 1,
+		    "line longer than %d bytes", CFG_LINE_MAX);
+		return 0;
+	}
+	for (i = 0; i < len; i++)
+		if (((unsigned char)line[i] < 0x20 && line[i] != '\t') ||
+		    line[i] == 0x7f) {
+			diag_error(L->diag, L->path, lineno, i + 1,
+			    "control character 0x%02x", (unsigned char)line[i]);
+			return 0;
+		}
+	return 1;
+}
+
+/* unknown -- report an unknown name, with the closest known one */
+static void
+unknown(struct loader *L, const char *name, size_t len, unsigned lineno,
+    unsigned col)
+{
+	const char	*near = suggest(name, len);
+	char		 t[80];
+
+	clip(t, sizeof(t), name, len);
+	if (near != NULL)
+		diag_error(L->diag, L->path, lineno, col, "unknown parameter "
+		    "'%s'; did you mean '%s'?", t, near);
+	else
+		diag_error(L->diag, L->path, lineno, col, "unknown parameter "
+		    "'%s'", t);
+}
+
+/* parse_line -- one line: blank, comment, or `name = value` */
+static void
+parse_line(struct loader *L, const char *line, size_t len, unsigned lineno)
+{
+	struct buf	 v = BUF_INIT;
+	size_t		 i, n;
+	int		 k;
+
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (!line_ok(L, line, len, lineno))
+		return;
+	i = blanks(line, 0, len);
+	if (i >= len || line[i] == '#')
+		return;
+	n = i;
+	while (n < len && line[n] != ' ' && line[n] != '\t' && line[n] != '=')
+		n++;
+	if (n == i) {
+		diag_error(L->diag, L->path, lineno, i + 1, "expected a "
+		    "parameter name before '='");
+		return;
+	}
+	if ((k = lookup(line + i, n - i)) == -1) {
+		unknown(L, line + i, n - i, lineno, i + 1);
+		return;
+	}
+	if (L->seen[k] != 0) {
+		diag_error(L->diag, L->path, lineno, i + 1, "'%s' given twice "
+		    "(first on line %u)", params[k].name, L->seen[k]);
+		return;
+	}
+	L->seen[k] = lineno;
+	n = blanks(line, n, len);
+	if (n >= len || line[n] != '=') {
+		diag_error(L->diag, L->path, lineno, n + 1, "expected '=' after "
+		    "'%s'", params[k].name);
+		return;
+	}
+	n = blanks(line, n + 1, len);
+	if (value(L, line, len, n, lineno, &v) == 0)
+		apply(L, &params[k], buf_str(&v), lineno, i + 1,
+		    n + 1 + (n < len && line[n] == '"'));
+	buf_free(&v);
+}
+
+/* read_all -- the whole file into out, at most CFG_FILE_MAX bytes */
+static int
+read_all(const char *path, struct buf *out, struct diag *d)
+{
+	char		chunk[8192];
+	struct stat	st;
+	ssize_t		n;
+	int		fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		diag_error(d, path, 0, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		diag_error(d, path, 0, 0, "cannot read: %s", strerror(EISDIR));
+		(void)close(fd);
+		return -1;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			diag_error(d, path, 0, 0, "cannot read: %s",
+			    strerror(errno));
+			break;
+		}
+		if (out->len + (size_t)n > CFG_FILE_MAX) {
+			diag_error(d, path, 0, 0, "file larger than %d bytes",
+			    CFG_FILE_MAX);
+			n = -1;
+			break;
+		}
+		buf_append(out, chunk, (size_t)n);
+	}
+	(void)close(fd);
+	return n == 0 ? 0 : -1;
+}
+
+/* finish -- what depends on other parameters: hostname, authserv_id */
+static void
+finish(struct cfg *cfg, const struct loader *L)
+{
+	int	a = lookup("authserv_id", 11);
+
+	if (cfg->hostname[0] == '\0') {
+		free(cfg->hostname);
+		cfg->hostname = system_hostname();
+	}
+	if (L->seen[a] == 0 || cfg->authserv_id[0] == '\0') {
+		free(cfg->authserv_id);
+		cfg->authserv_id = xstrdup(cfg->hostname);
+	}
+}
+
+/*
+ * cfg_load -- defaults, then the file at path (NULL: defaults only).
+ * Errors go to d, warnings for parameters that have no effect yet to
+ * warnings (NULL: logged). 0, or -1 when the file had any error (the
+ * parameters that were valid are set anyway).
+ */
+int
+cfg_load(struct cfg *cfg, const char *path, struct diag *d,
+    struct buf *warnings)
+{
+	struct loader	 L;
+	struct buf	 text = BUF_INIT;
+	const char	*p, *nl, *end;
+	unsigned	 errors = d->errors, lineno = 0;
+
+	cfg_defaults(cfg);
+	if (path == NULL)
+		return 0;
+	cfg->path = xstrdup(path);
+	memset(&L, 0, sizeof(L));
+	L.cfg = cfg;
+	L.path = cfg->path;
+	L.diag = d;
+	L.warnings = warnings;
+	if (read_all(path, &text, d) == 0) {
+		p = buf_str(&text);
+		end = p + text.len;
+		for (; p < end; p = nl + 1) {
+			if ((nl = memchr(p, '\n', end - p)) == NULL)
+				nl = end;
+			parse_line(&L, p, nl - p, ++lineno);
+		}
+	}
+	buf_free(&text);
+	finish(cfg, &L);
+	return d->errors == errors ? 0 : -1;
+}
+
+/* comment -- text as '#' lines wrapped at 72 columns */
+static void
+comment(struct buf *out, const char *text)
+{
+	const char	*p = text, *brk;
+	size_t		 col;
+
+	while (*p != '\0') {
+		brk = NULL;
+		for (col = 0; p[col] != '\0' && (col < 70 || brk == NULL); col++)
+			if (p[col] == ' ')
+				brk = p + col;
+		if (p[col] == '\0' || brk == NULL)
+			brk = p + col;
+		buf_printf(out, "# %.*s\n", (int)(brk - p), p);
+		p = *brk == ' ' ? brk + 1 : brk;
+	}
+}
+
+/* range -- the allowed values of a parameter as a sentence, or "" */
+static void
+range(struct buf *out, const struct param *p)
+{
+	const struct word	*w;
+	char			 lo[32], hi[32];
+
+	if (p->type == PT_ENUM || p->type == PT_BOOL) {
+		buf_puts(out, "One of:");
+		for (w = p->words; w->word != NULL; w++)
+			buf_printf(out, " %s%s", w->word, w[1].word ? "," : ".");
+	} else if (p->type == PT_DURATION) {
+		num_format_duration(p->min, lo, sizeof(lo));
+		num_format_duration(p->max, hi, sizeof(hi));
+		buf_printf(out, "From %s to %s (suffix s, m, h or d; none: "
+		    "seconds).", lo, hi);
+	} else if (p->type == PT_COUNT)
+		buf_printf(out, "From %llu to %llu.",
+		    (unsigned long long)p->min, (unsigned long long)p->max);
+}
+
+/* cfg_write_defaults -- the shipped mxgate.conf: every parameter, commented */
+void
+cfg_write_defaults(struct buf *out)
+{
+	struct buf	 text = BUF_INIT;
+	size_t		 i;
+
+	buf_puts(out, "# mxgate.conf -- configuration of mxgate(8), see "
+	    "mxgate.conf(5).\n#\n");
+	comment(out, "Lines are `name = value`; '#' starts a comment. Every "
+	    "parameter is listed below with its default value, commented out: "
+	    "to change one, remove the '#' and edit the value. Check the file "
+	    "with `mxgate -n`.");
+	for (i = 0; i < NPARAMS; i++) {
+		buf_reset(&text);
+		buf_puts(&text, params[i].doc);
+		if (params[i].type == PT_ENUM || params[i].type == PT_BOOL ||
+		    params[i].type == PT_DURATION || params[i].type == PT_COUNT)
+			buf_putc(&text, ' ');
+		range(&text, &params[i]);
+		if (params[i].notyet != NULL)
+			buf_printf(&text, " Not implemented yet: %s.",
+			    params[i].notyet);
+		buf_putc(out, '\n');
+		comment(out, buf_str(&text));
+		buf_printf(out, "# %s =%s%s\n", params[i].name,
+		    params[i].def[0] != '\0' ? " " : "", params[i].def);
+	}
+	buf_free(&text);
+}

@@ -1,0 +1,178 @@
+/*
+ * rules_eval -- running the rules of one stage (see rules.h).
+ *
+ * Nothing here changes the rule set: evaluation is thread-safe. Facts and
+ * limits are asked for through the caller's env, only when a condition
+ * reaches them (and, or short-circuit).
+ */
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "rules_int.h"
+
+/* leaf -- a comparison of one fact; 1, 0 or -1 */
+static int
+leaf(const struct expr *e, const struct rules_env *env)
+{
+	struct fact_value	 v;
+	struct table_query	 q;
+	const struct fact_info	*fi = fact_info(e->fact);
+
+	memset(&v, 0, sizeof(v));
+	if (env->fact(env->arg, e->fact, &v) == -1)
+		return -1;
+	switch (e->op) {
+	case EX_BARE:
+		if (fi->type == FT_NUM || fi->type == FT_BOOL)
+			return v.set && v.n != 0;
+		return v.set && v.s != NULL && v.s[0] != '\0';
+	case EX_IS:
+	case EX_ISNOT:
+		if (!v.set)
+			return e->op == EX_ISNOT;
+		if (fi->type == FT_IP)
+			return ip_equal(&v.ip, &e->ip) == (e->op == EX_IS);
+		return (strcasecmp(v.s, e->str) == 0) == (e->op == EX_IS);
+	case EX_INLIST:
+		if (!v.set)
+			return 0;
+		return fi->type == FT_IP ? list_match_ip(e->list, &v.ip) :
+		    list_match_str(e->list, v.s);
+	case EX_INTABLE:
+		if (!v.set)
+			return 0;
+		memset(&q, 0, sizeof(q));
+		if (fi->type == FT_IP)
+			q.ip = &v.ip;
+		else if (e->fact == F_SASL_USER)
+			q.login = v.s;
+		else
+			q.address = v.s;
+		return table_has(e->table, &q);
+	case EX_RE:
+		return regexec(&e->re, v.s != NULL ? v.s : "", 0, NULL, 0) == 0;
+	case EX_CMP:
+		if (!v.set)
+			return 0;
+		switch (e->cmp) {
+		case CMP_LT: return v.n < e->num;
+		case CMP_LE: return v.n <= e->num;
+		case CMP_GT: return v.n > e->num;
+		case CMP_GE: return v.n >= e->num;
+		case CMP_EQ: return v.n == e->num;
+		default:     return v.n != e->num;
+		}
+	default:
+		return 0;
+	}
+}
+
+/*
+ * expr_eval -- 1 true, 0 false, -1 internal error. When true because of
+ * a limit (through and/or, never through not), *wl and *wr name the
+ * first such limit; otherwise *wl is left alone.
+ */
+int
+expr_eval(const struct expr *e, const struct rules_env *env,
+    const struct rl_limit **wl, struct rl_result *wr)
+{
+	const struct rl_limit	*la = NULL, *lb = NULL;
+	struct rl_result	 ra, rb;
+	int			 a, b;
+
+	switch (e->op) {
+	case EX_OR:
+	case EX_AND:
+		a = expr_eval(e->a, env, &la, &ra);
+		if (a < 0 || (e->op == EX_OR && a == 1) ||
+		    (e->op == EX_AND && a == 0)) {
+			if (a == 1 && la != NULL)
+				*wl = la, *wr = ra;
+			return a;
+		}
+		b = expr_eval(e->b, env, &lb, &rb);
+		if (b == 1 && la != NULL && e->op == EX_AND)
+			*wl = la, *wr = ra;
+		else if (b == 1 && lb != NULL)
+			*wl = lb, *wr = rb;
+		return b;
+	case EX_NOT:
+		a = expr_eval(e->a, env, &la, &ra);
+		return a < 0 ? -1 : !a;
+	case EX_LIMIT:
+		memset(&ra, 0, sizeof(ra));
+		if (env->limit(env->arg, e->limit, &ra) == -1)
+			return -1;
+		if (!ra.exceeded)
+			return 0;
+		*wl = e->limit;
+		*wr = ra;
+		return 1;
+	default:
+		return leaf(e, env);
+	}
+}
+
+/* fill -- the match record of rule r, action a */
+static void
+fill(struct rules_match *m, const struct rule *r, const struct action *a,
+    const struct rl_limit *l, const struct rl_result *res)
+{
+	memset(m, 0, sizeof(*m));
+	m->rule = r->id;
+	m->file = r->file;
+	m->line = r->line;
+	m->stage = r->stage;
+	m->action = a->a;
+	m->monitor = r->monitor;
+	m->code = a->code;
+	m->ecode = a->ecode;
+	m->text = a->text;
+	m->header_name = a->hname;
+	m->limit = l;
+	if (l != NULL)
+		m->limit_result = *res;
+}
+
+/*
+ * rules_eval -- the rules of stage st in file order: non-terminal and
+ * monitor matches go to env->matched; the first terminal match of a
+ * non-monitor rule fills *out and returns 1. 0: none; -1: internal error.
+ */
+int
+rules_eval(const struct rules *rs, enum stage st, const struct rules_env *env,
+    struct rules_match *out)
+{
+	const struct rule	*r;
+	const struct rl_limit	*l;
+	struct rl_result	 res;
+	struct rules_match	 m;
+	size_t			 i, j;
+	int			 rc;
+
+	for (i = 0; i < rs->nrules; i++) {
+		r = &rs->rule[i];
+		if (r->stage != st)
+			continue;
+		l = NULL;
+		memset(&res, 0, sizeof(res));
+		rc = r->cond != NULL ? expr_eval(r->cond, env, &l, &res) : 1;
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			continue;
+		for (j = 0; j < r->nact; j++) {
+			fill(&m, r, &r->act[j], l, &res);
+			if (r->act[j].a == RA_LOG || r->act[j].a == RA_HEADER ||
+			    r->monitor) {
+				env->matched(env->arg, &m);
+				continue;
+			}
+			*out = m;
+			return 1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,349 @@
+/*
+ * rules_expr -- conditions (spec section 4.5): parsing with the usual
+ * precedence (not > and > or), static checks (unknown names, types,
+ * stages), and evaluation.
+ *
+ * Evaluation is three-valued in effect: 1 true, 0 false, -1 an internal
+ * error from a fact or limit callback, which ends the evaluation. A true
+ * result also names its witness: the limit whose `exceeded` made it true
+ * (through and/or, never through not), for ${retry_after} and ${limit.*}.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "num.h"
+#include "rules_int.h"
+#include "xalloc.h"
+
+static struct expr *parse_or(struct pctx *, unsigned);
+
+/* use_fact -- record that the rule set uses fact f */
+void
+use_fact(struct pctx *c, enum fact f)
+{
+	c->r->needs.fact[f] = 1;
+}
+
+/* fact_usable -- may fact f be used here (a condition, or a template)? 0 or -1 */
+int
+fact_usable(struct pctx *c, enum fact f, int tmpl, const struct token *t)
+{
+	const struct fact_info *fi = fact_info(f);
+	int	lim = f == V_RETRY_AFTER || f == V_LIMIT_NAME || f == V_LIMIT_COUNT ||
+		    f == V_LIMIT_MAX || f == V_LIMIT_WINDOW;
+
+	if (fi->flags & FACT_NOT_YET) {
+		perr(c, t, "'%s' needs %s, which this build does not have yet",
+		    fi->name, f <= F_DNSBL_ERROR ? "DNS lists" :
+		    f <= F_SPF_REASON ? "SPF" : "DKIM/DMARC");
+		return -1;
+	}
+	if (!tmpl && (fi->flags & FACT_TEMPLATE_ONLY)) {
+		perr(c, t, "'%s' is a reply variable, not something a condition "
+		    "can test", fi->name);
+		return -1;
+	}
+	if (c->footer && (lim || (!(fi->flags & FACT_TEMPLATE_ONLY) &&
+	    fi->stage > STAGE_CONNECT))) {
+		perr(c, t, "the footer is shown at every stage: it can use ref, "
+		    "rule, hostname, queue_id and connect facts, not '%s'", fi->name);
+		return -1;
+	}
+	if (!c->footer && !(fi->flags & FACT_TEMPLATE_ONLY) && fi->stage > c->stage) {
+		perr(c, t, "'%s' is known only from stage %s; this rule runs at %s",
+		    fi->name, stage_name(fi->stage), stage_name(c->stage));
+		return -1;
+	}
+	if (tmpl && lim && !c->footer && !c->has_limit) {
+		perr(c, t, "${%s} describes the limit that made the rule match, "
+		    "but this rule's condition tests no limit", fi->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* node -- a new expression node */
+static struct expr *
+node(enum ex op, struct expr *a, struct expr *b)
+{
+	struct expr	*e = xcalloc(1, sizeof(*e));
+
+	e->op = op;
+	e->a = a;
+	e->b = b;
+	return e;
+}
+
+/* expr_free -- free a tree */
+void
+expr_free(struct expr *e)
+{
+	if (e == NULL)
+		return;
+	expr_free(e->a);
+	expr_free(e->b);
+	free(e->str);
+	if (e->list_owned)
+		list_free(e->list);
+	if (e->re_ok)
+		regfree(&e->re);
+	free(e);
+}
+
+/* limit_stage -- the first stage at which a limit's keys and count are known */
+static enum stage
+limit_stage(const struct rl_limit *l)
+{
+	enum stage	s = STAGE_CONNECT;
+	unsigned	i, j;
+
+	if (l->count == RL_COUNT_MESSAGES || l->count == RL_COUNT_RECIPIENTS ||
+	    l->count == RL_COUNT_BYTES)
+		s = STAGE_MAIL;
+	for (i = 0; i < l->nkeys; i++)
+		for (j = 0; j < l->key[i].nparts; j++) {
+			if (l->key[i].part[j] == RL_PART_RCPT_DOMAIN)
+				return STAGE_RCPT;
+			if (l->key[i].part[j] != RL_PART_CLIENT_IP)
+				s = STAGE_MAIL;
+		}
+	return s;
+}
+
+/* p_limit -- limit NAME exceeded */
+static struct expr *
+p_limit(struct pctx *c)
+{
+	struct token	*t = pnext(c);
+	struct named	*n = t->t == T_WORD ?
+			    find_named(c->r->limits, c->r->nlimits, t->s) : NULL;
+	struct expr	*e;
+
+	if (n == NULL) {
+		perr(c, t, "no limit '%s' is defined before this rule", t->s);
+		return NULL;
+	}
+	if (limit_stage(n->p) > c->stage) {
+		perr(c, t, "limit %s counts what is known only from stage %s; this "
+		    "rule runs at %s", t->s, stage_name(limit_stage(n->p)),
+		    stage_name(c->stage));
+		return NULL;
+	}
+	if (!word_is(ptok(c), "exceeded")) {
+		perr(c, ptok(c), "expected 'exceeded' after limit %s", t->s);
+		return NULL;
+	}
+	pnext(c);
+	c->has_limit = 1;
+	e = node(EX_LIMIT, NULL, NULL);
+	e->limit = n->p;
+	return e;
+}
+
+/* p_is -- FACT is [not] VALUE */
+static struct expr *
+p_is(struct pctx *c, struct expr *e, const struct fact_info *fi)
+{
+	struct token	*t;
+
+	e->op = EX_IS;
+	if (word_is(ptok(c), "not")) {
+		pnext(c);
+		e->op = EX_ISNOT;
+	}
+	t = pnext(c);
+	if (t->t != T_WORD && t->t != T_STR) {
+		perr(c, t, "expected a word or \"string\" after 'is'");
+		expr_free(e);
+		return NULL;
+	}
+	e->str = xstrdup(t->s);
+	if (fi->type == FT_IP && ip_parse(t->s, t->len, &e->ip) == -1) {
+		perr(c, t, "'%s' is an address: compare it with an IP", fi->name);
+		expr_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* p_in -- FACT in LIST | in TABLE | in { ... } */
+static struct expr *
+p_in(struct pctx *c, struct expr *e)
+{
+	struct token	*t = ptok(c);
+	struct named	*n;
+
+	if (t->t == T_LBRACE) {
+		e->op = EX_INLIST;
+		e->list = list_new();
+		e->list_owned = 1;
+		if (rules_list_items(c, e->list) == -1) {
+			expr_free(e);
+			return NULL;
+		}
+		return e;
+	}
+	pnext(c);
+	if (t->t == T_WORD && (n = find_named(c->r->lists, c->r->nlists, t->s)) != NULL) {
+		e->op = EX_INLIST;
+		e->list = n->p;
+	} else if (t->t == T_WORD &&
+	    (n = find_named(c->r->tables, c->r->ntables, t->s)) != NULL) {
+		e->op = EX_INTABLE;
+		e->table = n->p;
+	} else {
+		perr(c, t, "no list or table '%s' is defined before this rule", t->s);
+		expr_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* p_cmp -- FACT OP NUMBER, FACT =~ "REGEX" */
+static struct expr *
+p_cmp(struct pctx *c, struct expr *e, const struct fact_info *fi)
+{
+	static const char *ops[] = { "<", "<=", ">", ">=", "==", "!=" };
+	struct token	*op = pnext(c), *t = pnext(c);
+	uint64_t	 v;
+	int		 i, neg;
+	char		 msg[160];
+
+	if (strcmp(op->s, "=~") == 0) {
+		e->op = EX_RE;
+		if (t->t != T_STR) {
+			perr(c, t, "expected a \"regular expression\" after =~");
+			goto bad;
+		}
+		if ((i = regcomp(&e->re, t->s, REG_EXTENDED | REG_ICASE | REG_NOSUB)) != 0) {
+			regerror(i, &e->re, msg, sizeof(msg));
+			perr(c, t, "bad regular expression: %s", msg);
+			goto bad;
+		}
+		e->re_ok = 1;
+		return e;
+	}
+	for (i = 0; i < 6 && strcmp(op->s, ops[i]) != 0; i++)
+		;
+	e->op = EX_CMP;
+	e->cmp = (enum cmp)i;
+	if (fi->type != FT_NUM) {
+		perr(c, op, "'%s' is not a number: use is, in or =~", fi->name);
+		goto bad;
+	}
+	neg = t->t == T_WORD && t->s[0] == '-';
+	if (t->t != T_WORD || num_parse(t->s + neg, t->len - (size_t)neg, 0,
+	    INT64_MAX, &v) == -1) {
+		perr(c, t, "expected a number");
+		goto bad;
+	}
+	e->num = neg ? -(int64_t)v : (int64_t)v;
+	return e;
+bad:
+	expr_free(e);
+	return NULL;
+}
+
+/* p_fact -- FACT [comparison] */
+static struct expr *
+p_fact(struct pctx *c, struct token *t)
+{
+	struct expr	*e;
+	enum fact	 f;
+	const struct fact_info *fi;
+
+	if (t->t != T_WORD || fact_lookup(t->s, t->len, &f) == -1) {
+		perr(c, t, t->t == T_WORD ? "unknown fact '%s'" :
+		    "expected a fact, 'not', 'limit' or '(' here, not '%s'", t->s);
+		return NULL;
+	}
+	if (fact_usable(c, f, 0, t) == -1)
+		return NULL;
+	use_fact(c, f);
+	fi = fact_info(f);
+	e = node(EX_BARE, NULL, NULL);
+	e->fact = f;
+	if (word_is(ptok(c), "is")) {
+		pnext(c);
+		return p_is(c, e, fi);
+	}
+	if (word_is(ptok(c), "in")) {
+		pnext(c);
+		return p_in(c, e);
+	}
+	if (ptok(c)->t == T_OP)
+		return p_cmp(c, e, fi);
+	return e;
+}
+
+/* p_primary -- ( EXPR ) | not P | limit NAME exceeded | FACT ... */
+static struct expr *
+p_primary(struct pctx *c, unsigned depth)
+{
+	struct token	*t = pnext(c);
+	struct expr	*e;
+
+	if (depth > RULES_NEST_MAX) {
+		perr(c, t, "condition nested deeper than %d", RULES_NEST_MAX);
+		return NULL;
+	}
+	if (word_is(t, "not"))
+		return (e = p_primary(c, depth + 1)) != NULL ? node(EX_NOT, e, NULL) : NULL;
+	if (word_is(t, "limit"))
+		return p_limit(c);
+	if (t->t == T_LPAREN) {
+		if ((e = parse_or(c, depth + 1)) == NULL)
+			return NULL;
+		if ((t = pnext(c))->t != T_RPAREN) {
+			perr(c, t, "expected ')'");
+			expr_free(e);
+			return NULL;
+		}
+		return e;
+	}
+	return p_fact(c, t);
+}
+
+/* parse_and -- P and P and ... */
+static struct expr *
+parse_and(struct pctx *c, unsigned depth)
+{
+	struct expr	*e = p_primary(c, depth), *b;
+
+	while (e != NULL && word_is(ptok(c), "and")) {
+		pnext(c);
+		if ((b = p_primary(c, depth)) == NULL) {
+			expr_free(e);
+			return NULL;
+		}
+		e = node(EX_AND, e, b);
+	}
+	return e;
+}
+
+/* parse_or -- A or A or ... */
+static struct expr *
+parse_or(struct pctx *c, unsigned depth)
+{
+	struct expr	*e = parse_and(c, depth), *b;
+
+	while (e != NULL && word_is(ptok(c), "or")) {
+		pnext(c);
+		if ((b = parse_and(c, depth)) == NULL) {
+			expr_free(e);
+			return NULL;
+		}
+		e = node(EX_OR, e, b);
+	}
+	return e;
+}
+
+/* expr_parse -- a whole condition */
+struct expr *
+expr_parse(struct pctx *c)
+{
+	return parse_or(c, 0);
+}
