@@ -255,9 +255,15 @@ p_fact(struct pctx *c, struct token *t)
 	enum fact	 f;
 	const struct fact_info *fi;
 
-	if (t->t != T_WORD || fact_lookup(t->s, t->len, &f) == -1) {
-		perr(c, t, t->t == T_WORD ? "unknown fact '%s'" :
-		    "expected a fact, 'not', 'limit' or '(' here, not '%s'", t->s);
+	if (t->t != T_WORD || word_is(t, "and") || word_is(t, "or") ||
+	    word_is(t, "is") || word_is(t, "in")) {
+		perr(c, t, "expected a fact, 'not', 'limit' or '(' here, not %s%s%s",
+		    t->t == T_END ? "the end of the line" : "'",
+		    t->t == T_END ? "" : t->s, t->t == T_END ? "" : "'");
+		return NULL;
+	}
+	if (fact_lookup(t->s, t->len, &f) == -1) {
+		perr(c, t, "unknown fact '%s'", t->s);
 		return NULL;
 	}
 	if (fact_usable(c, f, 0, t) == -1)

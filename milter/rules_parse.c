@@ -371,7 +371,7 @@ st_include(struct pctx *c, const struct token *kw)
 		return -1;
 	}
 	pat = path_of(c, t->s);
-	grc = glob(pat, GLOB_ERR, NULL, &g);
+	grc = glob(pat, 0, NULL, &g);
 	if (grc == GLOB_NOMATCH && strpbrk(t->s, "*?[") == NULL)
 		perr(c, t, "include: %s: no such file", pat);
 	else if (grc != 0 && grc != GLOB_NOMATCH)
