@@ -462,14 +462,17 @@ rules_st_rule(struct pctx *c)
 {
 	struct rule	 r;
 	struct token	*idt;
+	int		 rc;
 
 	memset(&r, 0, sizeof(r));
-	if (rule_head(c, &r, &idt) == -1 || rule_body(c, &r, idt) == -1) {
+	if (rule_head(c, &r, &idt) == -1) {
 		rules_rule_free(&r);
 		return -1;
 	}
+	/* kept even when its body is broken, so a duplicate id is still found */
+	rc = rule_body(c, &r, idt);
 	c->r->needs.stages |= 1u << r.stage;
 	c->r->rule = xreallocarray(c->r->rule, c->r->nrules + 1, sizeof(r));
 	c->r->rule[c->r->nrules++] = r;
-	return expect_end(c);
+	return rc == 0 ? expect_end(c) : -1;
 }

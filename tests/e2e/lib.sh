@@ -1,0 +1,423 @@
+# shellcheck shell=bash
+# lib.sh -- end-to-end harness for mxgate: a private network namespace, a
+# private Postfix instance and the real mxgate daemon, all torn down again.
+#
+# Sourced by tests/e2e/t_*.sh and tests/bench/bench_smtp.sh (bash, run as
+# root, `set -euo pipefail`). Nothing here reads /work/shared or any file
+# outside this directory, the build tree and the temporary directory.
+#
+# Layout (all inside namespace $NS, whose only interface is lo):
+#   127.0.0.1:2525 [::1]:2525  smtpd + mxgate, {daemon_name} = smtp
+#   127.0.0.1:2587 [::1]:2587  smtpd + mxgate, {daemon_name} = submission,
+#                              SASL on (XCLIENT LOGIN= sets the login)
+#   127.0.0.1:2526             smtpd + mxgate, milter_default_action = tempfail
+#   127.0.0.1:2527             smtpd without milter (baseline for the bench)
+# Clients may use any source in 203.0.113.0/24 and 2001:db8::/32 (AnyIP on
+# lo). Every recipient domain is relayed to the discard transport, so a
+# delivered recipient shows up in the maillog as `to=<...> ... status=sent`.
+#
+# Contract of a test file:
+#   . lib.sh; h_setup; (write $H/rules/test.rules); h_up; checks; h_done
+# h_setup installs a trap that always tears everything down (Postfix
+# stopped, only the PIDs we started signalled, namespace deleted,
+# /etc/netns/$NS and $H removed). Checks print "PASS name" or
+# "FAIL name: detail"; h_done exits 1 when one failed.
+#
+# Env: MXGATE (the daemon), E2E_NS_PREFIX (namespace name prefix),
+#      E2E_TMP (parent of the temporary directory), E2E_KEEP=1 (keep $H).
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MXGATE=${MXGATE:-$E2E_DIR/../../milter/mxgate}
+export PATH=/usr/sbin:/sbin:$PATH
+
+H=                      # the temporary directory of this harness
+NS=                     # the network namespace
+PF=                     # the Postfix config_directory
+MXPID=                  # the running mxgate, if any
+MXRC=                   # exit status of the last mxgate stopped
+E2E_PASS=0
+E2E_FAIL=0
+E2E_NAME=$(basename "$0" .sh)
+E2E_NAME=${E2E_NAME#t_}
+E2E_NETNS_DIR_MADE=0
+
+# ------------------------------------------------------------ reporting
+
+# pass NAME -- record and print a passed check
+pass() { E2E_PASS=$((E2E_PASS + 1)); printf 'PASS %s: %s\n' "$E2E_NAME" "$1"; }
+
+# fail NAME DETAIL -- record and print a failed check
+fail() {
+	E2E_FAIL=$((E2E_FAIL + 1))
+	printf 'FAIL %s: %s: %s\n' "$E2E_NAME" "$1" "${2:-failed}"
+}
+
+# check NAME CMD... -- pass when CMD succeeds
+check() {
+	local name=$1; shift
+	if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name" "$*"; fi
+}
+
+# check_grep NAME REGEX TEXT -- pass when TEXT has a line matching REGEX
+check_grep() {
+	if grep -Eq -- "$2" <<<"$3"; then
+		pass "$1"
+	else
+		fail "$1" "no line matches /$2/ in: $(tail -c 600 <<<"$3" | tr '\n' '|')"
+	fi
+}
+
+# check_nogrep NAME REGEX TEXT -- pass when no line of TEXT matches REGEX
+check_nogrep() {
+	local hit
+	if hit=$(grep -E -m1 -- "$2" <<<"$3"); then
+		fail "$1" "unexpected /$2/: $(head -c 300 <<<"$hit")"
+	else
+		pass "$1"
+	fi
+}
+
+# note TEXT -- a diagnostic line on stderr (not counted)
+note() { printf '# %s\n' "$*" >&2; }
+
+# die TEXT -- a harness failure: report it as a failed check and stop
+die() { fail harness "$*"; exit 1; }
+
+# h_done -- exit with the result of this test file
+h_done() { [[ $E2E_FAIL -eq 0 ]] && exit 0; exit 1; }
+
+# ------------------------------------------------------------ processes
+
+# alive PID -- the process exists and is not a zombie
+alive() {
+	local st
+	[[ -n ${1:-} ]] || return 1
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n $st && $st != Z ]]
+}
+
+# stop_pid PID [SECS] -- SIGTERM, wait up to SECS, then SIGKILL
+stop_pid() {
+	local pid=$1 end=$((SECONDS + ${2:-10}))
+	alive "$pid" || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	while alive "$pid"; do
+		if ((SECONDS >= end)); then
+			note "pid $pid ignored SIGTERM, killing it"
+			kill -KILL "$pid" 2>/dev/null || true
+			sleep 0.2
+			break
+		fi
+		sleep 0.1
+	done
+}
+
+# pid_of FILE -- the number in a pid file, or nothing
+pid_of() { [[ -s $1 ]] && tr -dc '0-9' <"$1" || true; }
+
+# wait_until SECS CMD... -- poll CMD every 0.1 s; false on timeout
+wait_until() {
+	local end=$((SECONDS + $1)); shift
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS < end)) || return 1
+		sleep 0.1
+	done
+}
+
+# nsx CMD... -- run CMD inside the namespace
+nsx() { ip netns exec "$NS" "$@"; }
+
+# ------------------------------------------------------------ set-up
+
+# h_setup -- temporary directory, namespace name, teardown trap
+h_setup() {
+	[[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root"; exit 77; }
+	H=$(mktemp -d "${E2E_TMP:-/tmp}/mxe2e.XXXXXX")
+	chmod 755 "$H"          # postfix and nobody must reach the socket and rules
+	NS=${E2E_NS_PREFIX:-mxe2e-}$$
+	PF=$H/pf
+	mkdir -p "$H/log" "$H/rules" "$H/run" "$H/spool" "$PF"
+	chown nobody:nogroup "$H/run"   # mxgate removes its pid file after the drop
+	mkdir -p "$H/pfdata"
+	chown postfix "$H/pfdata"
+	trap h_down EXIT
+	trap 'exit 130' INT TERM
+}
+
+# h_netns -- the namespace: lo up, TEST-NET AnyIP for v4 and v6
+h_netns() {
+	ip netns add "$NS"
+	[[ -d /etc/netns ]] || { mkdir /etc/netns; E2E_NETNS_DIR_MADE=1; }
+	mkdir -p "/etc/netns/$NS"
+	# no resolver listens on 127.0.0.1 in here: lookups fail at once
+	echo 'nameserver 127.0.0.1' >"/etc/netns/$NS/resolv.conf"
+	printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"/etc/netns/$NS/hosts"
+	nsx ip link set lo up
+	nsx ip addr add 203.0.113.1/32 dev lo
+	nsx ip route add local 203.0.113.0/24 dev lo
+	nsx sysctl -qw net.ipv6.ip_nonlocal_bind=1
+	nsx ip -6 route add local 2001:db8::/32 dev lo table local
+	if [[ -n $(nsx ip route show default) ]]; then
+		die "namespace $NS has a default route"
+	fi
+}
+
+# h_postfix_conf -- main.cf and master.cf of the private instance
+h_postfix_conf() {
+	local sock="unix:$H/run/mxgate.sock"
+	cp /etc/postfix/master.cf "$PF/master.cf"
+	cat >"$PF/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $H/spool
+data_directory = $H/pfdata
+myhostname = mx.e2e.test
+mydomain = e2e.test
+myorigin = \$mydomain
+mydestination =
+inet_interfaces = loopback-only
+inet_protocols = all
+mynetworks = 127.0.0.0/8 [::1]/128
+relay_domains = rcpt.test, example.com, e2e.test
+smtpd_relay_restrictions = permit_mynetworks, permit_auth_destination, reject
+smtpd_authorized_xclient_hosts = 127.0.0.0/8 [::1]/128 203.0.113.0/24 [2001:db8::]/32
+smtpd_peername_lookup = no
+smtpd_sasl_type = cyrus
+default_transport = discard
+relay_transport = discard
+local_transport = discard
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+smtputf8_enable = no
+maillog_file = $H/log/maillog
+maillog_file_prefixes = /var, /dev/stdout, $H
+smtpd_milters = $sock
+non_smtpd_milters =
+milter_default_action = accept
+milter_protocol = 6
+milter_connect_timeout = 10s
+milter_command_timeout = 10s
+milter_content_timeout = 30s
+milter_macro_daemon_name = smtp
+in_flow_delay = 0
+default_process_limit = 100
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+EOF
+	postconf -c "$PF" -F '*/*/chroot = n'
+	postconf -c "$PF" -M# smtp/inet submission/inet smtps/inet
+	local a svc
+	for a in 127.0.0.1 '[::1]'; do
+		svc="$a:2525/inet = $a:2525 inet n - n - - smtpd"
+		postconf -c "$PF" -Me "$svc -o milter_macro_daemon_name=smtp"
+		svc="$a:2587/inet = $a:2587 inet n - n - - smtpd"
+		postconf -c "$PF" -Me "$svc -o milter_macro_daemon_name=submission -o smtpd_sasl_auth_enable=yes"
+	done
+	postconf -c "$PF" -Me "127.0.0.1:2526/inet = 127.0.0.1:2526 inet n - n - - smtpd -o milter_default_action=tempfail"
+	postconf -c "$PF" -Me "127.0.0.1:2527/inet = 127.0.0.1:2527 inet n - n - - smtpd -o smtpd_milters="
+}
+
+# h_postfix_up -- check and start Postfix, wait for its listeners
+h_postfix_up() {
+	h_postfix_conf
+	# `postfix start` runs the quick start-up checks (`postfix check`
+	# would add ~3 s of permission checks that never fail here)
+	nsx postfix -c "$PF" start >"$H/log/postfix-start" 2>&1 ||
+		die "postfix start: $(cat "$H/log/postfix-start" "$H/log/maillog" 2>/dev/null | tr '\n' '|')"
+	wait_until 20 nsx bash -c 'exec 3<>/dev/tcp/127.0.0.1/2527' ||
+		die "postfix does not listen on 127.0.0.1:2527"
+}
+
+# h_mxgate_conf [LINE...] -- $H/mxgate.conf, extra lines appended
+h_mxgate_conf() {
+	{
+		printf '%s\n' "socket = unix:$H/run/mxgate.sock" \
+		    "socket_mode = 0666" "user = nobody" "group = nogroup" \
+		    "pid_file = $H/run/mxgate.pid" \
+		    "rules = ${E2E_RULES:-$H/rules/test.rules}" \
+		    "log = stderr" "hostname = mx.e2e.test"
+		printf '%s\n' "$@"
+	} >"$H/mxgate.conf"
+}
+
+# h_mxgate_start -- start mxgate in the namespace, wait for its socket
+h_mxgate_start() {
+	[[ -x $MXGATE ]] || die "no mxgate binary at $MXGATE"
+	[[ -f $H/mxgate.conf ]] || h_mxgate_conf
+	rm -f "$H/run/mxgate.sock"
+	(cd "$H" && exec ip netns exec "$NS" "$MXGATE" -f -c "$H/mxgate.conf" \
+	    </dev/null >>"$H/log/mxgate.log" 2>&1) &
+	MXPID=$!
+	if ! wait_until 15 test -S "$H/run/mxgate.sock"; then
+		stop_pid "$MXPID" 5
+		die "mxgate did not open its socket: $(tail -n 5 "$H/log/mxgate.log" | tr '\n' '|')"
+	fi
+}
+
+# h_mxgate_stop -- SIGTERM mxgate and wait; its exit status in MXRC
+h_mxgate_stop() {
+	local end=$((SECONDS + 40))
+	MXRC=
+	[[ -n $MXPID ]] || return 0
+	kill -TERM "$MXPID" 2>/dev/null || true
+	while alive "$MXPID" && ((SECONDS < end)); do
+		sleep 0.1
+	done
+	alive "$MXPID" && kill -KILL "$MXPID" 2>/dev/null
+	MXRC=0
+	wait "$MXPID" || MXRC=$?
+	MXPID=
+}
+
+# h_up -- namespace, Postfix and mxgate (rules from $H/rules/test.rules)
+h_up() {
+	h_netns
+	h_postfix_up
+	h_mxgate_start
+}
+
+# h_down -- tear everything down; safe to call twice and after failures
+h_down() {
+	local rc=$? pid master
+	trap - EXIT INT TERM
+	[[ -n $H ]] || return "$rc"
+	if [[ -f $PF/main.cf ]] && ip netns pids "$NS" >/dev/null 2>&1; then
+		nsx postfix -c "$PF" stop >/dev/null 2>&1 || true
+	fi
+	master=$(pid_of "$H/spool/pid/master.pid")
+	[[ -n $master ]] && stop_pid "$master" 15
+	if [[ -n $MXPID ]]; then
+		stop_pid "$MXPID" 35
+		wait "$MXPID" 2>/dev/null || true
+		MXPID=
+	fi
+	if ip netns pids "$NS" >/dev/null 2>&1; then
+		# only processes of this harness can live in its namespace
+		for pid in $(ip netns pids "$NS"); do
+			note "leftover in $NS: $pid $(cat "/proc/$pid/comm" 2>/dev/null)"
+			stop_pid "$pid" 5
+		done
+		ip netns del "$NS"
+	fi
+	rm -rf "/etc/netns/$NS"
+	if ((E2E_NETNS_DIR_MADE)); then rmdir /etc/netns 2>/dev/null || true; fi
+	if [[ ${E2E_KEEP:-0} == 1 ]]; then
+		note "kept $H"
+	else
+		rm -rf "$H"
+	fi
+	H=
+	return "$rc"
+}
+
+# ------------------------------------------------------------ clients
+
+# smtp SERVER [SMTPC-OPTIONS] -- run smtpc.py in the namespace, script on stdin
+smtp() { nsx python3 "$E2E_DIR/smtpc.py" "$@" || true; }
+
+# mxlog -- mxgate's log so far
+mxlog() { cat "$H/log/mxgate.log" 2>/dev/null || true; }
+
+# maillog -- Postfix's log so far
+maillog() { cat "$H/log/maillog" 2>/dev/null || true; }
+
+# wait_log FILE REGEX [SECS] -- wait until FILE has a line matching REGEX
+wait_log() { wait_until "${3:-10}" grep -Eq -- "$2" "$1"; }
+
+# ref_of TEXT -- the reference of the first "(ref REF)" in TEXT
+ref_of() { grep -oE '\(ref [^ )]+\)' <<<"$1" | head -n1 | sed 's/^(ref //; s/)$//'; }
+
+# delivered RCPT [SECS] -- wait until the maillog shows RCPT delivered
+delivered() {
+	wait_log "$H/log/maillog" "to=<$1>.*status=sent" "${2:-15}"
+}
+
+# replies TEXT -- only the server reply lines of smtpc output, without "<- "
+replies() { sed -n 's/^<- //p' <<<"$1"; }
+
+# reply_to OUT PREFIX -- the reply lines (without "<- ") that answered the
+# first command of smtpc output OUT starting with PREFIX (unpipelined)
+reply_to() {
+	awk -v c="-> $2" '
+		f && /^(->|==)/ { exit }
+		f && /^<- / { print substr($0, 4) }
+		!f && index($0, c) == 1 { f = 1 }
+	' <<<"$1"
+}
+
+# wellformed CODE ECODE REPLY -- REPLY (lines without "<- ") is one clean
+# tailored reply: "CODE-ECODE " on every line but the last ("CODE ECODE "),
+# printable ASCII only, at most 512 octets a line and 32 lines, and a
+# "(ref REF)"; prints what is wrong and fails otherwise
+wellformed() {
+	LC_ALL=C awk -v code="$1" -v ecode="$2" '
+		{ n++; line[n] = $0; all = all $0 " " }
+		END {
+			if (n == 0) { print "no reply"; exit 1 }
+			if (n > 32) { print n " lines"; bad = 1 }
+			for (i = 1; i <= n; i++) {
+				want = code (i < n ? "-" : " ") ecode " "
+				if (substr(line[i], 1, length(want)) != want) {
+					print "line " i " does not start with \"" want "\": " substr(line[i], 1, 80)
+					bad = 1
+				}
+				if (length(line[i]) > 512) {
+					print "line " i " has " length(line[i]) " octets"
+					bad = 1
+				}
+				if (line[i] ~ /[^ -~]/) {
+					print "line " i " has a byte outside printable ASCII"
+					bad = 1
+				}
+			}
+			if (all !~ /\(ref [^ )]+\)/) { print "no (ref REF)"; bad = 1 }
+			exit bad
+		}' <<<"$3"
+}
+
+# check_reply NAME CODE ECODE REPLY [REGEX] -- REPLY is wellformed and
+# (joined into one line) matches REGEX
+check_reply() {
+	local why joined
+	if ! why=$(wellformed "$2" "$3" "$4"); then
+		fail "$1" "$why; reply: $(head -c 400 <<<"$4" | tr '\n' '|')"
+		return
+	fi
+	joined=$(tr '\n' ' ' <<<"$4")
+	if [[ -n ${5:-} ]] && ! grep -Eq -- "$5" <<<"$joined"; then
+		fail "$1" "reply does not match /$5/: $(head -c 400 <<<"$joined")"
+		return
+	fi
+	pass "$1"
+}
+
+# check_logref NAME REF REGEX -- mxgate logged one line with ref=REF that
+# matches REGEX (waits briefly: the log may trail the reply)
+check_logref() {
+	local line
+	if [[ -z $2 ]]; then
+		fail "$1" "no reference in the reply"
+		return
+	fi
+	wait_log "$H/log/mxgate.log" "ref=$2( |$)" 5 || true
+	line=$(grep -E -- "ref=$2( |$)" "$H/log/mxgate.log" || true)
+	if [[ -z $line ]]; then
+		fail "$1" "no log line with ref=$2"
+	elif [[ $(wc -l <<<"$line") -ne 1 ]]; then
+		fail "$1" "several log lines with ref=$2"
+	elif ! grep -Eq -- "$3" <<<"$line"; then
+		fail "$1" "log line does not match /$3/: $line"
+	else
+		pass "$1"
+	fi
+}
+
+# check_alive NAME -- mxgate is still running
+check_alive() {
+	if alive "$MXPID"; then
+		pass "$1"
+	else
+		fail "$1" "mxgate is gone: $(tail -n 3 "$H/log/mxgate.log" | tr '\n' '|')"
+	fi
+}

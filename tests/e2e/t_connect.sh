@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# t_connect -- a connect-stage limit: the client sees the tailored 421 (at
+# EHLO, or at MAIL when it skips EHLO) with a reference that is in the
+# log, and the connection is closed; IPv4 /24 and IPv6 /64 keys.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+h_setup
+cat >"$H/rules/test.rules" <<'RULES'
+limit conn_rate { count connections; key client_ip/24 /64; rate 2/1h }
+rule too-fast at connect {
+	if limit conn_rate exceeded
+	tempfail 421 4.7.0 "Too many connections from ${client_net} (${limit.max} per ${limit.window}); retry in ${retry_after} seconds"
+}
+RULES
+h_up
+
+session() {	# SOURCE -- EHLO, MAIL, QUIT
+	smtp 127.0.0.1:2525 --bind "$1" <<'S'
+cmd EHLO client.test
+cmd MAIL FROM:<a@client.test>
+cmd QUIT
+S
+}
+session6() {
+	smtp '[::1]:2525' --bind "$1" <<'S'
+cmd EHLO client.test
+cmd MAIL FROM:<a@client.test>
+cmd QUIT
+S
+}
+
+out1=$(session 203.0.113.10)
+out2=$(session 203.0.113.11)
+check_grep "first connection accepted" '^<- 250 ' "$out1"
+check_grep "second connection from the /24 accepted" '^<- 250 2.1.0' "$out2"
+out3=$(session 203.0.113.12)
+r=$(reply_to "$out3" "EHLO")
+check_reply "third connection: tailored 421 at EHLO" 421 4.7.0 "$r" \
+	'Too many connections from 203\.0\.113\.0/24 \(2 per 1h\); retry in 1[0-9]{3} seconds'
+check_grep "421 closes the connection" '^== closed' "$out3"
+check_nogrep "nothing is accepted after the 421" '^<- 250' "$(sed -n '/^<- 421 /,$p' <<<"$out3")"
+check_logref "the reply's ref is in the log" "$(ref_of "$r")" \
+	'rule=too-fast stage=connect action=tempfail reply="421 4\.7\.0 .*client=.*\[203\.0\.113\.12\] limit=conn_rate:[0-9]+/2/1h'
+
+# a client that sends MAIL without EHLO gets it at MAIL
+out4=$(smtp 127.0.0.1:2525 --bind 203.0.113.13 <<'S'
+cmd MAIL FROM:<a@client.test>
+cmd QUIT
+S
+)
+r=$(reply_to "$out4" "MAIL")
+check_reply "no EHLO: tailored 421 at MAIL" 421 4.7.0 "$r" 'Too many connections'
+
+# IPv6: counted per /64
+o1=$(session6 2001:db8::10)
+o2=$(session6 2001:db8::11)
+o3=$(session6 2001:db8::12)
+check_grep "IPv6: first accepted" '^<- 250 2.1.0' "$o1"
+check_grep "IPv6: second accepted" '^<- 250 2.1.0' "$o2"
+check_reply "IPv6: third gets the tailored 421" 421 4.7.0 "$(reply_to "$o3" "EHLO")" \
+	'Too many connections from 2001:db8::/64'
+o4=$(session6 2001:db8:0:1::10)
+check_grep "IPv6: another /64 is accepted" '^<- 250 2.1.0' "$o4"
+check_alive "mxgate still running"
+h_done
