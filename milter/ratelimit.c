@@ -287,7 +287,10 @@ check_key(struct rl_store *s, const struct rl_limit *l,
 		w = l->window[idx[i]].secs * NS;
 		one.exceeded = rc == 0 && cell[i].wait > 0;
 		one.retry_after = (cell[i].wait + NS - 1) / NS;
-		one.count = n[i] ? span(cell[i].level + w / n[i] - 1, n[i], w) : 0;
+		/* events in the window, the pending ones included, this one not */
+		one.count = n[i] ? span(cell[i].level + cell[i].inc + w / n[i] - 1,
+		    n[i], w) : 0;
+		one.count = one.count > 0 ? one.count - 1 : 0;
 		one.max = n[i];
 		one.window = l->window[idx[i]].secs;
 		(void)strlcpy(one.key, kv, sizeof(one.key));

@@ -123,6 +123,7 @@ START_TEST(test_burst_then_rate)
 	ck_assert(admit(s, l, &ev, &r));
 	ck_assert_uint_eq(r.retry_after, burst_cases[_i].retry);
 	ck_assert_uint_eq(r.max, burst_cases[_i].n);
+	ck_assert_uint_eq(r.count, (uint64_t)burst_cases[_i].admitted);
 	ck_assert_uint_eq(r.window, burst_cases[_i].secs);
 	ck_assert_str_eq(r.key, "192.0.2.0/24");
 	/* refused attempts never extend the block */

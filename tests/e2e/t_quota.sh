@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# t_quota -- per-customer recipient quota on the submission port: the
+# login (XCLIENT LOGIN=, as a SASL login) is the key; customers.map
+# overrides the rate for one login and lifts it for another; the reply's
+# ${retry_after} is exact: a retry after that many seconds is accepted,
+# and refused attempts do not extend the block.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+h_setup
+cat >"$H/rules/customers.map" <<'MAP'
+# login        field=value
+bigcorp        rcpt_per_min=4
+@free.test     rcpt_per_min=unlimited
+MAP
+cat >"$H/rules/test.rules" <<'RULES'
+table customers "customers.map"
+limit user_min { count recipients; key sasl_user; rate 2/10s; override customers.rcpt_per_min }
+rule quota at rcpt {
+	if daemon_name is submission and sasl_user and limit user_min exceeded
+	tempfail 451 4.7.0 "Account ${sasl_user} reached ${limit.max} recipients per ${limit.window}; retry in ${retry_after} seconds."
+}
+RULES
+h_up
+
+# send LOGIN RCPT... -- one message as LOGIN on the submission port
+send() {
+	local login=$1 r script
+	shift
+	script="cmd EHLO client.test
+cmd XCLIENT LOGIN=$login
+cmd EHLO client.test
+cmd MAIL FROM:<$login@client.test>"
+	for r in "$@"; do script+=$'\n'"cmd RCPT TO:<$r>"; done
+	script+=$'\n'"cmd DATA"$'\n'"data Subject: q\\r\\n\\r\\nbody"$'\n'"cmd QUIT"
+	smtp 127.0.0.1:2587 --bind 203.0.113.30 <<<"$script"
+}
+
+out=$(send carol a1@rcpt.test a2@rcpt.test a3@rcpt.test)
+check_grep "XCLIENT LOGIN accepted" '^220 ' "$(reply_to "$out" "XCLIENT")"
+check_grep "carol: 1st recipient accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<a1@")"
+check_grep "carol: 2nd recipient accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<a2@")"
+r=$(reply_to "$out" "RCPT TO:<a3@")
+check_reply "carol: 3rd recipient gets the quota reply" 451 4.7.0 "$r" \
+	'Account carol reached 2 recipients per 10s; retry in [0-9]+ seconds\.'
+wait_s=$(grep -oE 'retry in [0-9]+ seconds' <<<"$r" | grep -oE '[0-9]+' || echo 0)
+check "retry_after is 1..5 s right after the burst" test "$wait_s" -ge 1 -a "$wait_s" -le 5
+check "first two recipients delivered" delivered a2@rcpt.test
+check_logref "log line names the limit" "$(ref_of "$r")" \
+	'rule=quota stage=rcpt action=tempfail .*sasl=carol limit=user_min:2/2/10s'
+
+# refused attempts do not extend the block
+out=$(send carol b1@rcpt.test)
+check_reply "carol: still refused before retry_after" 451 4.7.0 \
+	"$(reply_to "$out" "RCPT TO:<b1@")" 'Account carol'
+sleep "$wait_s"
+out=$(send carol c1@rcpt.test)
+check_grep "carol: accepted after retry_after seconds" '^250 ' "$(reply_to "$out" "RCPT TO:<c1@")"
+
+# the override: bigcorp may send 4 per window, free.test logins anything
+out=$(send bigcorp d1@rcpt.test d2@rcpt.test d3@rcpt.test d4@rcpt.test d5@rcpt.test)
+check_grep "bigcorp: 4th recipient accepted (override 4)" '^250 ' "$(reply_to "$out" "RCPT TO:<d4@")"
+check_reply "bigcorp: 5th refused with its own limit" 451 4.7.0 \
+	"$(reply_to "$out" "RCPT TO:<d5@")" 'Account bigcorp reached 4 recipients per 10s'
+out=$(send joe@free.test e1@rcpt.test e2@rcpt.test e3@rcpt.test e4@rcpt.test e5@rcpt.test e6@rcpt.test)
+check_grep "unlimited: 6th recipient accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<e6@")"
+
+# the same login on port 25 (daemon_name smtp) is not limited by this rule
+out=$(smtp 127.0.0.1:2525 --bind 203.0.113.31 <<'S'
+cmd EHLO client.test
+cmd XCLIENT LOGIN=carol
+cmd EHLO client.test
+cmd MAIL FROM:<carol@client.test>
+cmd RCPT TO:<f1@rcpt.test>
+cmd RCPT TO:<f2@rcpt.test>
+cmd RCPT TO:<f3@rcpt.test>
+cmd QUIT
+S
+)
+check_grep "port 25: the submission rule does not apply" '^250 ' "$(reply_to "$out" "RCPT TO:<f3@")"
+check_alive "mxgate still running"
+h_done
