@@ -377,14 +377,14 @@ wellformed() {
 }
 
 # check_reply NAME CODE ECODE REPLY [REGEX] -- REPLY is wellformed and
-# (joined into one line) matches REGEX
+# its text (codes removed, lines joined with a space) matches REGEX
 check_reply() {
 	local why joined
 	if ! why=$(wellformed "$2" "$3" "$4"); then
 		fail "$1" "$why; reply: $(head -c 400 <<<"$4" | tr '\n' '|')"
 		return
 	fi
-	joined=$(tr '\n' ' ' <<<"$4")
+	joined=$(sed -E 's/^[0-9]{3}[- ][0-9]+\.[0-9]+\.[0-9]+ //' <<<"$4" | tr '\n' ' ')
 	if [[ -n ${5:-} ]] && ! grep -Eq -- "$5" <<<"$joined"; then
 		fail "$1" "reply does not match /$5/: $(head -c 400 <<<"$joined")"
 		return

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# t_monitor -- `mode = monitor` logs would_tempfail and lets mail through;
+# a per-rule `monitor` does the same for one rule while others enforce.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+h_setup
+cat >"$H/rules/test.rules" <<'RULES'
+rule watch at rcpt {
+	if rcpt_domain is rcpt.test
+	tempfail 451 4.7.1 "Would be deferred."
+}
+RULES
+h_mxgate_conf "mode = monitor"
+h_up
+
+send() {	# SOURCE RCPT
+	smtp 127.0.0.1:2525 --bind "$1" <<S
+cmd EHLO client.test
+cmd MAIL FROM:<m@client.test>
+cmd RCPT TO:<$2>
+cmd DATA
+data Subject: m\r\n\r\nmonitor
+cmd QUIT
+S
+}
+out=$(send 203.0.113.50 mon1@rcpt.test)
+check_grep "monitor mode: recipient accepted" '^250 ' "$(reply_to "$out" RCPT)"
+check "monitor mode: delivered" delivered mon1@rcpt.test
+check_grep "monitor mode: logged would_tempfail with the reply" \
+	'rule=watch stage=rcpt action=would_tempfail reply="451 4\.7\.1 Would be deferred\. \(ref [0-9A-Z]{12}\)"' "$(mxlog)"
+
+h_mxgate_stop
+cat >"$H/rules/test.rules" <<'RULES'
+rule watch at rcpt monitor {
+	if rcpt_domain is rcpt.test
+	tempfail 451 4.7.1 "Would be deferred."
+}
+rule enforce at rcpt {
+	if rcpt =~ "^block"
+	tempfail 451 4.7.1 "Deferred."
+}
+RULES
+h_mxgate_conf
+h_mxgate_start
+out=$(send 203.0.113.51 mon2@rcpt.test)
+check_grep "per-rule monitor: recipient accepted" '^250 ' "$(reply_to "$out" RCPT)"
+check "per-rule monitor: delivered" delivered mon2@rcpt.test
+check_grep "per-rule monitor: logged would_tempfail" 'rcpt=<mon2@rcpt\.test>' \
+	"$(grep 'action=would_tempfail' "$H/log/mxgate.log")"
+out=$(send 203.0.113.51 block@rcpt.test)
+check_reply "other rules still enforce" 451 4.7.1 "$(reply_to "$out" RCPT)" '^Deferred\.'
+check_alive "mxgate still running"
+h_done
