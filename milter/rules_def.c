@@ -357,23 +357,25 @@ action_free(struct action *a)
 	free(a->hname);
 }
 
-/* rule_head -- rule ID at STAGE [monitor] { */
+/* rule_head -- rule ID at STAGE [monitor] {; 0, 1 for a duplicate id, -1 */
 static int
 rule_head(struct pctx *c, struct rule *r, struct token **idt)
 {
 	struct token	*t = pnext(c);
 	size_t		 i;
+	int		 dup = 0;
 
 	*idt = t;
 	if (t->t != T_WORD || t->s[0] == '/' || strchr(t->s, '+') || strchr(t->s, '@')) {
 		perr(c, t, "expected a rule id");
 		return -1;
 	}
+	/* a duplicate is reported, and the rule is still checked */
 	for (i = 0; i < c->r->nrules; i++)
 		if (strcmp(c->r->rule[i].id, t->s) == 0) {
 			perr(c, t, "rule id '%s' is already used at %s:%u", t->s,
 			    c->r->rule[i].file, c->r->rule[i].line);
-			return -1;
+			dup = 1;
 		}
 	r->id = xstrdup(t->s);
 	r->file = c->tk->file;
@@ -396,7 +398,7 @@ rule_head(struct pctx *c, struct rule *r, struct token **idt)
 		perr(c, t, "expected '{'");
 		return -1;
 	}
-	return 0;
+	return dup;
 }
 
 /* rule_body -- [if EXPR] and actions, up to '}' */
@@ -462,15 +464,15 @@ rules_st_rule(struct pctx *c)
 {
 	struct rule	 r;
 	struct token	*idt;
-	int		 rc;
+	int		 rc, dup;
 
 	memset(&r, 0, sizeof(r));
-	if (rule_head(c, &r, &idt) == -1) {
+	if ((dup = rule_head(c, &r, &idt)) == -1) {
 		rules_rule_free(&r);
 		return -1;
 	}
 	/* kept even when its body is broken, so a duplicate id is still found */
-	rc = rule_body(c, &r, idt);
+	rc = rule_body(c, &r, idt) == 0 && dup == 0 ? 0 : -1;
 	c->r->needs.stages |= 1u << r.stage;
 	c->r->rule = xreallocarray(c->r->rule, c->r->nrules + 1, sizeof(r));
 	c->r->rule[c->r->nrules++] = r;
