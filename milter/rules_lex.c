@@ -88,6 +88,10 @@ lex_string(struct lex *lx)
 			diag_error(lx->d, lx->file, lx->line, lx->col,
 			    "unknown escape in string (only \\\" and \\\\)");
 			bad = 1;
+		} else if ((unsigned char)*lx->p < ' ' && *lx->p != '\t') {
+			diag_error(lx->d, lx->file, lx->line, lx->col,
+			    "control byte 0x%02x in string", (unsigned char)*lx->p);
+			bad = 1;
 		} else
 			buf_putc(&b, *lx->p);
 		advance(lx, 1);
