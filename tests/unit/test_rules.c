@@ -124,7 +124,7 @@ static const struct {
 	{ "rule r at rcpt {\n\tlog \"unterminated\n}\n", ":2:6:", "unterminated string" },
 	{ "rule r at rcpt {\n\tlog \"bad \\q escape\"\n}\n", ":2:11:", "unknown escape" },
 	{ "rule r at rcpt {\n\theader \"Bad Name\" \"x\"\n}\n", ":2:9:", "header field name" },
-	{ "rule r at rcpt {\n\tlog \"a\x01b\"\n}\n", ":2:8:", "control byte 0x01" },
+	{ "rule r at rcpt {\n\tlog \"a\x01" "b\"\n}\n", ":2:8:", "control byte 0x01" },
 	{ "rule r at rcpt {\n}\n", ":1:6:", "has no action" },
 	{ "rule r at rcpt {\n\taccept\n", ":1:6:", "missing '}'" },
 	{ "rule r at rcpt { accept }\n\x01\n", ":2:1:", "unexpected byte" },
