@@ -1,12 +1,34 @@
 /*
  * ratelimit -- checking and counting limits (see ratelimit.h, store.h).
  *
- * A check builds one cell per (key, window) of the limit: the cell key is
- * "NAME\0W\0VALUE" (W the window's index), inc = cost * W / N and tau =
- * B * W / N in nanoseconds, computed in 128 bits so that `rate 2/1h`
- * gives exactly 1800 s. The store answers the wait of each cell; the
- * limit is exceeded when any cell must wait, and the longest wait is the
- * one reported (that is when every window admits the event).
+ * A check builds one cell per window of the limit for one key value: the
+ * cell key is "NAME\0W\0VALUE" (W the window's index as a digit),
+ * inc = cost * W / N and tau = B * W / N in nanoseconds, computed in 128
+ * bits and saturated, so that `rate 2/1h` gives exactly 1800 s and no
+ * window, N or cost overflows. All windows of a key go to the store in
+ * one call (one round trip for a networked store). The limit is exceeded
+ * when any cell must wait; the longest wait is the one reported (that is
+ * when every window admits the event). Several keys: each is checked and
+ * counted on its own and all must admit.
+ *
+ * Costs: connections and messages 1, bytes the size (1 when unknown at
+ * check time), recipients the pending ones (of the same rcpt domain when
+ * the key has rcpt_domain) plus, at rcpt time, the one being checked.
+ *
+ * N = 0 (in the rule or from an override) admits nothing: such a window
+ * is always exceeded with retry_after = W, count 0, and is never stored
+ * or counted. "unlimited" from an override admits everything and is not
+ * counted. A bad override value is logged (rate limited) and the rule's
+ * N applies.
+ *
+ * Key values are lower-cased; client_ip is masked and written as a CIDR
+ * ("192.0.2.0/24"). A value longer than KEYVAL_MAX bytes keeps its first
+ * bytes and ends in "#" and a 64-bit digest of the whole, so long
+ * senders are still counted (distinct values stay distinct but for
+ * digest collisions).
+ *
+ * Thread-safe: the store locks; the clock hook is set before threads
+ * start (tests only).
  */
 #include "config.h"
 
@@ -18,14 +40,24 @@
 #include <time.h>
 
 #include "buf.h"
+#include "compat.h"
 #include "log.h"
+#include "num.h"
 #include "ratelimit.h"
 #include "store.h"
 #include "table.h"
 #include "xalloc.h"
 
 #define NS		1000000000ULL
-#define KEYVAL_MAX	300
+#define KEYVAL_MAX	300		/* < sizeof(struct rl_result.key) */
+#define DIGEST_LEN	17		/* "#" and 16 hex digits */
+
+/* one window of a check: its N after override and its cell */
+struct win {
+	unsigned	idx;		/* index in the limit */
+	uint64_t	n;		/* N, 0 = nothing admitted */
+	int		cell;		/* index in the cells, -1 when N = 0 */
+};
 
 struct rl_held {
 	size_t	  n;
@@ -79,12 +111,72 @@ rl_limit_free(struct rl_limit *l)
 	free(l);
 }
 
+/* span -- a * b / c in 128 bits, saturated to 64 (c = 0 saturates) */
+static uint64_t
+span(uint64_t a, uint64_t b, uint64_t c)
+{
+	unsigned __int128 r;
+
+	if (c == 0)
+		return UINT64_MAX;
+	r = (unsigned __int128)a * b / c;
+	return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
+}
+
+/* span_up -- a * b / c rounded up, saturated */
+static uint64_t
+span_up(uint64_t a, uint64_t b, uint64_t c)
+{
+	unsigned __int128 p = (unsigned __int128)a * b, r;
+
+	if (c == 0)
+		return UINT64_MAX;
+	r = p / c + (p % c != 0);
+	return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
+}
+
 /* put_lower -- append s lower-cased */
 static void
 put_lower(struct buf *b, const char *s)
 {
 	for (; *s != '\0'; s++)
 		buf_putc(b, tolower((unsigned char)*s));
+}
+
+/* digest -- shorten an oversized key value to a prefix and a digest */
+static void
+digest(struct buf *b)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+	size_t		i;
+
+	for (i = 0; i < b->len; i++) {
+		h ^= (unsigned char)b->data[i];
+		h *= 0x100000001b3ULL;
+	}
+	b->len = KEYVAL_MAX - DIGEST_LEN;
+	b->data[b->len] = '\0';
+	buf_printf(b, "#%016" PRIx64, h);
+}
+
+/* put_ip -- the client address masked to the key's prefix, as a CIDR */
+static int
+put_ip(const struct rl_key *k, const struct ipaddr *ip, struct buf *out)
+{
+	struct ipaddr	net;
+	char		a[IP_STRLEN];
+	unsigned	len;
+
+	if (ip == NULL || (ip->family != AF_INET && ip->family != AF_INET6))
+		return -1;
+	net = *ip;
+	len = net.family == AF_INET ? k->v4len : k->v6len;
+	if (len > ip_maxlen(&net))
+		len = ip_maxlen(&net);
+	ip_mask(&net, len);
+	ip_format(&net, a, sizeof(a));
+	buf_printf(out, "%s/%u", a, len);
+	return 0;
 }
 
 /*
@@ -97,9 +189,7 @@ key_value(const struct rl_key *k, const struct rl_event *ev,
     const char *rcpt_domain, struct buf *out)
 {
 	const char	*v;
-	char		 a[IP_STRLEN];
-	struct ipaddr	 net;
-	unsigned	 i, len;
+	unsigned	 i;
 
 	buf_reset(out);
 	for (i = 0; i < k->nparts; i++) {
@@ -107,13 +197,8 @@ key_value(const struct rl_key *k, const struct rl_event *ev,
 			buf_putc(out, '+');
 		switch (k->part[i]) {
 		case RL_PART_CLIENT_IP:
-			if (ev->client_ip == NULL || ev->client_ip->family == 0)
+			if (put_ip(k, ev->client_ip, out) == -1)
 				return -1;
-			net = *ev->client_ip;
-			len = net.family == AF_INET ? k->v4len : k->v6len;
-			ip_mask(&net, len);
-			ip_format(&net, a, sizeof(a));
-			buf_printf(out, "%s/%u", a, len);
 			continue;
 		case RL_PART_SASL_USER:
 			v = ev->sasl_user;
@@ -136,7 +221,11 @@ key_value(const struct rl_key *k, const struct rl_event *ev,
 			return -1;
 		put_lower(out, v);
 	}
-	return out->len <= KEYVAL_MAX ? 0 : -1;
+	if (out->len == 0)
+		return -1;
+	if (out->len > KEYVAL_MAX)
+		digest(out);
+	return 0;
 }
 
 /* has_part -- does the key use part p? */
@@ -176,40 +265,34 @@ override(const struct rl_limit *l, const struct rl_event *ev, uint64_t n)
 		return n;
 	if (rc == 1 && strcasecmp(v, "unlimited") == 0)
 		return RL_UNLIMITED;
-	if (rc == 1 && strspn(v, "0123456789") == strlen(v) && v[0] != '\0' &&
-	    strlen(v) <= 12) {
-		x = strtoull(v, NULL, 10);
+	if (rc == 1 && num_parse(v, strlen(v), 0, RL_UNLIMITED - 1, &x) == 0)
 		return x;
-	}
 	log_warn_limited(&last, "limit %s: override %s.%s: bad value \"%s\"; "
 	    "using %" PRIu64, l->name, table_name(l->override),
-	    l->override_field, rc == 1 ? v : "(too long)", n);
+	    l->override_field, rc == 1 ? v : "(unreadable)", n);
 	return n;
 }
 
-/* span -- a * b / c in 128 bits, saturated to 64 */
-static uint64_t
-span(uint64_t a, uint64_t b, uint64_t c)
-{
-	unsigned __int128 r = (unsigned __int128)a * b / (c ? c : 1);
-
-	return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
-}
-
-/* cost -- what the event costs for limit l and rcpt domain d (check: +1 for the current recipient) */
+/*
+ * cost -- what the event costs for limit l, key k and rcpt domain d; with
+ * check, the recipient being checked (if any) is added to the pending
+ * ones. *pending gets the part of the cost that is not the current event.
+ */
 static uint64_t
 cost(const struct rl_limit *l, const struct rl_key *k,
-    const struct rl_event *ev, const char *d, int check)
+    const struct rl_event *ev, const char *d, int check, uint64_t *pending)
 {
 	uint64_t	n = 0;
 	size_t		i;
 
+	*pending = 0;
 	switch (l->count) {
 	case RL_COUNT_RECIPIENTS:
 		for (i = 0; i < ev->npending; i++)
 			if (!has_part(k, RL_PART_RCPT_DOMAIN) ||
 			    (d != NULL && strcasecmp(ev->pending[i], d) == 0))
 				n++;
+		*pending = n;
 		if (check && (ev->rcpt_domain != NULL || n == 0))
 			n++;
 		return n;
@@ -220,84 +303,140 @@ cost(const struct rl_limit *l, const struct rl_key *k,
 	}
 }
 
-/* cell_key -- "NAME\0TAG\0VALUE" into b */
-static void
-cell_key(struct buf *b, const char *name, char tag, const char *kv)
-{
-	buf_reset(b);
-	buf_puts(b, name);
-	buf_putc(b, '\0');
-	buf_putc(b, tag);
-	buf_putc(b, '\0');
-	buf_puts(b, kv);
-}
-
-/* worse -- keep in *res the result that refuses longest (or the first) */
+/* worse -- keep in *res the result that refuses longest, else the fullest */
 static void
 worse(struct rl_result *res, const struct rl_result *r, int *have)
 {
-	if (!*have || (r->exceeded && (!res->exceeded ||
-	    r->retry_after > res->retry_after))) {
+	int	take;
+
+	if (!*have)
+		take = 1;
+	else if (r->exceeded != res->exceeded)
+		take = r->exceeded;
+	else if (r->exceeded)
+		take = r->retry_after > res->retry_after;
+	else
+		take = (unsigned __int128)r->count * res->max >
+		    (unsigned __int128)res->count * r->max;
+	if (take) {
 		*res = *r;
 		*have = 1;
 	}
 }
 
 /*
- * check_key -- run GCRA over every window of l for one key value and
- * cost; with commit, count the event. The refusing (or first) window's
- * figures go to r.
+ * plan -- the windows of l for key value kv and cost c, and the cells of
+ * those that go to the store (their keys in *keys, pointers set after);
+ * returns the number of windows (unlimited ones are left out).
+ */
+static unsigned
+plan(const struct rl_limit *l, const struct rl_event *ev, const char *kv,
+    uint64_t c, struct win *win, struct rl_cell *cell, unsigned *nc,
+    struct buf *keys)
+{
+	size_t		off[RL_MAX_WINDOWS];
+	uint64_t	n, b, w;
+	unsigned	i, nw = 0;
+
+	*nc = 0;
+	for (i = 0; i < l->nwindows && i < RL_MAX_WINDOWS; i++) {
+		n = l->window[i].n;
+		b = l->window[i].burst_set ? l->window[i].burst : n;
+		if (i == 0 && l->override != NULL) {
+			n = override(l, ev, n);
+			if (n == RL_UNLIMITED)
+				continue;
+			if (!l->window[i].burst_set)
+				b = n;
+		}
+		win[nw].idx = i;
+		win[nw].n = n;
+		win[nw].cell = -1;
+		if (n > 0) {
+			w = span(l->window[i].secs, NS, 1);
+			off[*nc] = keys->len;
+			buf_puts(keys, l->name);
+			buf_putc(keys, '\0');
+			buf_putc(keys, '0' + (int)i);
+			buf_putc(keys, '\0');
+			buf_puts(keys, kv);
+			cell[*nc].keylen = keys->len - off[*nc];
+			buf_putc(keys, '\0');
+			cell[*nc].inc = span(c, w, n);
+			cell[*nc].tau = span(b, w, n);
+			win[nw].cell = (int)(*nc)++;
+		}
+		nw++;
+	}
+	for (i = 0; i < *nc; i++)
+		cell[i].key = keys->data + off[i];
+	return nw;
+}
+
+/* window_result -- the figures of one window after the store answered */
+static void
+window_result(const struct rl_limit *l, const struct win *wn,
+    const struct rl_cell *cell, uint64_t pending, const char *kv, int rc,
+    struct rl_result *r)
+{
+	uint64_t	secs = l->window[wn->idx].secs, used;
+
+	memset(r, 0, sizeof(*r));
+	r->max = wn->n;
+	r->window = secs;
+	(void)strlcpy(r->key, kv, sizeof(r->key));
+	if (cell == NULL) {		/* N = 0: nothing is admitted */
+		r->exceeded = 1;
+		r->retry_after = secs > 0 ? secs : 1;
+		return;
+	}
+	r->exceeded = rc == 0 && cell->wait > 0;
+	r->retry_after = r->exceeded ? cell->wait / NS + (cell->wait % NS != 0) : 0;
+	/* events in the window now (the level in units of T), plus pending */
+	used = span_up(cell->level, wn->n, span(secs, NS, 1));
+	r->count = used > UINT64_MAX - pending ? UINT64_MAX : used + pending;
+}
+
+/*
+ * check_key -- GCRA over every window of l for one key value and cost c
+ * (pending of which are not the current event); with commit, count it.
+ * The refusing (else the fullest) window's figures go to r.
  */
 static int
 check_key(struct rl_store *s, const struct rl_limit *l,
-    const struct rl_event *ev, const char *kv, uint64_t c, int commit,
-    struct rl_result *r)
+    const struct rl_event *ev, const char *kv, uint64_t c, uint64_t pending,
+    int commit, struct rl_result *r)
 {
 	struct rl_cell	 cell[RL_MAX_WINDOWS];
-	struct buf	 key[RL_MAX_WINDOWS];
-	uint64_t	 n[RL_MAX_WINDOWS], w, b, now = clock_fn();
-	unsigned	 i, nc = 0, idx[RL_MAX_WINDOWS];
-	int		 rc, have = 0;
+	struct win	 win[RL_MAX_WINDOWS];
+	struct buf	 keys = BUF_INIT;
 	struct rl_result one;
+	unsigned	 i, nw, nc;
+	int		 rc = 0, have = 0;
 
-	for (i = 0; i < l->nwindows; i++) {
-		n[nc] = l->window[i].n;
-		b = l->window[i].burst_set ? l->window[i].burst : n[nc];
-		if (i == 0 && l->override != NULL) {
-			n[nc] = override(l, ev, n[nc]);
-			if (n[nc] == RL_UNLIMITED)
-				continue;
-			if (!l->window[i].burst_set)
-				b = n[nc];
-		}
-		w = l->window[i].secs * NS;
-		buf_init(&key[nc]);
-		cell_key(&key[nc], l->name, (char)('0' + i), kv);
-		cell[nc].key = key[nc].data;
-		cell[nc].keylen = key[nc].len;
-		cell[nc].inc = n[nc] ? span(c, w, n[nc]) : UINT64_MAX / 4;
-		cell[nc].tau = n[nc] ? span(b, w, n[nc]) : 0;
-		idx[nc++] = i;
-	}
-	if (nc == 0)
-		return 0;
-	rc = s->ops->gcra(s, cell, nc, now, commit);
-	for (i = 0; i < nc; i++) {
-		memset(&one, 0, sizeof(one));
-		w = l->window[idx[i]].secs * NS;
-		one.exceeded = rc == 0 && cell[i].wait > 0;
-		one.retry_after = (cell[i].wait + NS - 1) / NS;
-		/* events in the window, the pending ones included, this one not */
-		one.count = n[i] ? span(cell[i].level + cell[i].inc + w / n[i] - 1,
-		    n[i], w) : 0;
-		one.count = one.count > 0 ? one.count - 1 : 0;
-		one.max = n[i];
-		one.window = l->window[idx[i]].secs;
-		(void)strlcpy(one.key, kv, sizeof(one.key));
+	memset(r, 0, sizeof(*r));
+	nw = plan(l, ev, kv, c, win, cell, &nc, &keys);
+	if (nc > 0)
+		rc = s->ops->gcra(s, cell, nc, clock_fn(), commit);
+	for (i = 0; i < nw; i++) {
+		window_result(l, &win[i], win[i].cell >= 0 ?
+		    &cell[win[i].cell] : NULL, pending, kv, rc, &one);
 		worse(r, &one, &have);
-		buf_free(&key[i]);
 	}
+	buf_free(&keys);
 	return rc;
+}
+
+/* conc_key -- the store key of a concurrent limit's key value */
+static void
+conc_key(struct buf *b, const char *name, const char *kv)
+{
+	buf_reset(b);
+	buf_puts(b, name);
+	buf_putc(b, '\0');
+	buf_putc(b, 'c');
+	buf_putc(b, '\0');
+	buf_puts(b, kv);
 }
 
 /* check_conc -- a concurrent limit for one key value */
@@ -312,7 +451,7 @@ check_conc(struct rl_store *s, const struct rl_limit *l,
 	memset(r, 0, sizeof(*r));
 	if (max == RL_UNLIMITED)
 		return 0;
-	cell_key(&key, l->name, 'c', kv);
+	conc_key(&key, l->name, kv);
 	rc = s->ops->conc(s, key.data, key.len, 0, &open);
 	buf_free(&key);
 	r->count = open;
@@ -329,21 +468,20 @@ rl_check(struct rl_store *s, const struct rl_limit *l,
 {
 	struct buf	 kv = BUF_INIT;
 	struct rl_result r;
-	const char	*d;
+	uint64_t	 c, pending;
 	unsigned	 i;
 	int		 have = 0, rc = 0;
 
 	memset(res, 0, sizeof(*res));
-	for (i = 0; i < l->nkeys && rc == 0; i++) {
-		d = ev->rcpt_domain;
-		if (key_value(&l->key[i], ev, d, &kv) == -1)
+	for (i = 0; i < l->nkeys && i < RL_MAX_KEYS && rc == 0; i++) {
+		if (key_value(&l->key[i], ev, ev->rcpt_domain, &kv) == -1)
 			continue;
-		memset(&r, 0, sizeof(r));
 		if (l->count == RL_COUNT_CONCURRENT)
 			rc = check_conc(s, l, ev, kv.data, &r);
-		else
-			rc = check_key(s, l, ev, kv.data,
-			    cost(l, &l->key[i], ev, d, 1), 0, &r);
+		else {
+			c = cost(l, &l->key[i], ev, ev->rcpt_domain, 1, &pending);
+			rc = check_key(s, l, ev, kv.data, c, pending, 0, &r);
+		}
 		if (r.max != 0 || r.exceeded)
 			worse(res, &r, &have);
 	}
@@ -357,6 +495,7 @@ commit_domains(struct rl_store *s, const struct rl_limit *l,
     const struct rl_key *k, const struct rl_event *ev, struct buf *kv)
 {
 	struct rl_result r;
+	uint64_t	 c, pending;
 	size_t		 i, j;
 	int		 rc = 0;
 
@@ -366,9 +505,34 @@ commit_domains(struct rl_store *s, const struct rl_limit *l,
 				break;
 		if (j < i || key_value(k, ev, ev->pending[i], kv) == -1)
 			continue;
-		memset(&r, 0, sizeof(r));
-		if (check_key(s, l, ev, kv->data, cost(l, k, ev, ev->pending[i], 0),
-		    1, &r) == -1)
+		c = cost(l, k, ev, ev->pending[i], 0, &pending);
+		if (check_key(s, l, ev, kv->data, c, 0, 1, &r) == -1)
+			rc = -1;
+	}
+	return rc;
+}
+
+/* commit_limit -- count the event for every key of one limit */
+static int
+commit_limit(struct rl_store *s, const struct rl_limit *l,
+    const struct rl_event *ev, struct buf *kv)
+{
+	struct rl_result r;
+	uint64_t	 c, pending;
+	unsigned	 k;
+	int		 rc = 0;
+
+	for (k = 0; k < l->nkeys && k < RL_MAX_KEYS; k++) {
+		if (l->count == RL_COUNT_RECIPIENTS &&
+		    has_part(&l->key[k], RL_PART_RCPT_DOMAIN)) {
+			if (commit_domains(s, l, &l->key[k], ev, kv) == -1)
+				rc = -1;
+			continue;
+		}
+		if (key_value(&l->key[k], ev, NULL, kv) == -1 ||
+		    (c = cost(l, &l->key[k], ev, NULL, 0, &pending)) == 0)
+			continue;
+		if (check_key(s, l, ev, kv->data, c, 0, 1, &r) == -1)
 			rc = -1;
 	}
 	return rc;
@@ -380,10 +544,7 @@ commit(struct rl_store *s, const struct rl_limit *const *lim, size_t n,
     const struct rl_event *ev, int message)
 {
 	struct buf	 kv = BUF_INIT;
-	struct rl_result r;
 	size_t		 i;
-	unsigned	 k;
-	uint64_t	 c;
 	int		 rc = 0, msg;
 
 	for (i = 0; i < n; i++) {
@@ -392,19 +553,8 @@ commit(struct rl_store *s, const struct rl_limit *const *lim, size_t n,
 		    lim[i]->count == RL_COUNT_BYTES;
 		if (message ? !msg : lim[i]->count != RL_COUNT_CONNECTIONS)
 			continue;
-		for (k = 0; k < lim[i]->nkeys; k++) {
-			if (lim[i]->count == RL_COUNT_RECIPIENTS &&
-			    has_part(&lim[i]->key[k], RL_PART_RCPT_DOMAIN)) {
-				if (commit_domains(s, lim[i], &lim[i]->key[k], ev, &kv) == -1)
-					rc = -1;
-				continue;
-			}
-			if (key_value(&lim[i]->key[k], ev, NULL, &kv) == -1 ||
-			    (c = cost(lim[i], &lim[i]->key[k], ev, NULL, 0)) == 0)
-				continue;
-			if (check_key(s, lim[i], ev, kv.data, c, 1, &r) == -1)
-				rc = -1;
-		}
+		if (commit_limit(s, lim[i], ev, &kv) == -1)
+			rc = -1;
 	}
 	buf_free(&kv);
 	return rc;
@@ -426,7 +576,25 @@ rl_commit_message(struct rl_store *s, const struct rl_limit *const *lim,
 	return commit(s, lim, n, ev, 1);
 }
 
-/* rl_conn_open -- take a slot of every concurrent limit; NULL when none */
+/* held_add -- remember one taken slot in the handle */
+static struct rl_held *
+held_add(struct rl_held *h, const struct buf *key)
+{
+	if (h == NULL)
+		h = xcalloc(1, sizeof(*h));
+	h->key = xreallocarray(h->key, h->n + 1, sizeof(*h->key));
+	h->len = xreallocarray(h->len, h->n + 1, sizeof(*h->len));
+	h->len[h->n] = key->len;
+	h->key[h->n] = xmalloc(key->len);
+	memcpy(h->key[h->n++], key->data, key->len);
+	return h;
+}
+
+/*
+ * rl_conn_open -- take a slot of every concurrent limit and key that
+ * applies; NULL when none. The handle copies the keys, so it outlives
+ * the limits (reloads).
+ */
 struct rl_held *
 rl_conn_open(struct rl_store *s, const struct rl_limit *const *lim, size_t n,
     const struct rl_event *ev)
@@ -440,19 +608,13 @@ rl_conn_open(struct rl_store *s, const struct rl_limit *const *lim, size_t n,
 	for (i = 0; i < n; i++) {
 		if (lim[i]->count != RL_COUNT_CONCURRENT)
 			continue;
-		for (k = 0; k < lim[i]->nkeys; k++) {
+		for (k = 0; k < lim[i]->nkeys && k < RL_MAX_KEYS; k++) {
 			if (key_value(&lim[i]->key[k], ev, NULL, &kv) == -1)
 				continue;
-			cell_key(&key, lim[i]->name, 'c', kv.data);
+			conc_key(&key, lim[i]->name, kv.data);
 			if (s->ops->conc(s, key.data, key.len, 1, &v) == -1)
 				continue;
-			if (h == NULL)
-				h = xcalloc(1, sizeof(*h));
-			h->key = xreallocarray(h->key, h->n + 1, sizeof(*h->key));
-			h->len = xreallocarray(h->len, h->n + 1, sizeof(*h->len));
-			h->len[h->n] = key.len;
-			h->key[h->n] = xmalloc(key.len);
-			memcpy(h->key[h->n++], key.data, key.len);
+			h = held_add(h, &key);
 		}
 	}
 	buf_free(&kv);

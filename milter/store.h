@@ -1,15 +1,29 @@
 /*
  * store -- where rate counters live, behind one small interface so that a
- * shared backend (Redis) can replace the memory one.
+ * shared backend (Redis) can replace the memory one. Internal to
+ * ratelimit.c and the store_*.c backends.
  *
- * A GCRA call takes every cell of one check (all windows of all keys of a
- * limit) at once, so a networked backend can run it as one atomic
- * server-side script: one round trip per check. For each cell it reports
- * how long the event would have to wait (0: admitted) and the cell's fill
- * level; with commit it also adds the cost to every cell, admitted or not
- * (count on accept: the caller commits only events it admitted).
+ * A key is "NAME\0W\0VALUE": the limit name, the window's index as one
+ * digit ('c' for a concurrency counter) and the key value. Keys are byte
+ * strings with a length (they hold NULs).
  *
- * Concurrency counters are plain integers changed by +1/-1.
+ * gcra(store, cells, n, now, commit) takes every cell of one check (all
+ * windows of one key value of a limit) at once, so a networked backend
+ * can run it as one atomic server-side script: one round trip per check.
+ * For each cell, with tat its stored time (now when unknown):
+ *     level = max(tat, now) - now
+ *     wait  = level + inc > tau ? level + inc - tau : 0	(0: admitted)
+ * and with commit, tat = max(tat, now) + inc for every cell, admitted or
+ * not (count on accept: the caller commits only events it admitted).
+ * Without commit nothing changes and no key is created. Sums saturate at
+ * UINT64_MAX. Returns 0, or -1 when the store failed (outputs are then 0).
+ *
+ * conc(store, key, len, delta, &value) adds delta (+1, -1 or 0 to read)
+ * to a concurrency counter and gives its new value; a counter that drops
+ * to 0 is forgotten; -1 never takes it below 0. Returns 0 or -1.
+ *
+ * keys() counts the keys held; free() frees the store. Every operation is
+ * thread-safe.
  */
 #ifndef MXGATE_STORE_H
 #define MXGATE_STORE_H
@@ -21,7 +35,7 @@ struct rl_cell {
 	const char	*key;		/* limit name, window, key value */
 	size_t		 keylen;
 	uint64_t	 inc;		/* cost * T, nanoseconds */
-	uint64_t	 tau;		/* burst tolerance, nanoseconds */
+	uint64_t	 tau;		/* burst tolerance B * T, nanoseconds */
 	uint64_t	 wait;		/* out: ns until admitted, 0 when admitted */
 	uint64_t	 level;		/* out: max(tat, now) - now before the event, ns */
 };
@@ -35,8 +49,16 @@ struct rl_store_ops {
 	void	(*free)(struct rl_store *);
 };
 
+/* every backend's struct starts with this */
 struct rl_store {
 	const struct rl_store_ops *ops;
 };
+
+/* rl_sat_add -- a + b, saturated at UINT64_MAX */
+static inline uint64_t
+rl_sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
 
 #endif

@@ -1,12 +1,22 @@
 /*
  * store_memory -- rate counters in this process (see store.h).
  *
- * A chained hash of cells plus a recency list. At most max_keys cells are
- * kept: when a new key needs room, the least recently used cells are
- * looked at first and the first one whose state has decayed (its tat is
- * in the past, so forgetting it changes nothing) is dropped; when none
- * of the oldest few has decayed, the oldest is dropped anyway. Cells that
- * hold open connections are never dropped. One mutex guards everything.
+ * A chained hash of cells (keys compared as bytes) plus a recency list
+ * of the GCRA cells. At most max_keys cells are kept: when a new key
+ * needs room, the EVICT_SCAN least recently used cells are looked at and
+ * the first one whose state has decayed (tat <= now: forgetting it
+ * changes nothing) is dropped; when none of them has decayed, the least
+ * recently used is dropped anyway. So an address spray costs at most
+ * max_keys cells, and it pushes out idle decayed keys before keys that
+ * still hold a block. O(1) per operation.
+ *
+ * Concurrency cells are not in the recency list and are never dropped
+ * while they hold open connections (they are bounded by the open
+ * connections); a counter back at 0 is freed at once. They count in
+ * rl_store_keys(), so it may exceed max_keys only while more than
+ * max_keys keys hold connections.
+ *
+ * One mutex guards everything.
  */
 #include "config.h"
 
@@ -37,7 +47,8 @@ struct mstore {
 	struct mcell	**bucket;
 	size_t		 nbuckets;	/* a power of two */
 	size_t		 count, max;
-	struct mcell	*newest, *oldest;
+	uint64_t	 now;		/* the latest clock seen, for conc() evictions */
+	struct mcell	*newest, *oldest;	/* GCRA cells only */
 };
 
 /* hkey -- FNV-1a */
@@ -69,11 +80,11 @@ unlink_lru(struct mstore *m, struct mcell *c)
 	c->older = c->newer = NULL;
 }
 
-/* touch -- make c the newest */
+/* touch -- make c the newest (concurrency cells are not in the list) */
 static void
 touch(struct mstore *m, struct mcell *c)
 {
-	if (m->newest == c)
+	if (c->conc || m->newest == c)
 		return;
 	if (c->older != NULL || c->newer != NULL || m->oldest == c)
 		unlink_lru(m, c);
@@ -94,7 +105,8 @@ drop(struct mstore *m, struct mcell *c)
 	while (*pp != c)
 		pp = &(*pp)->next;
 	*pp = c->next;
-	unlink_lru(m, c);
+	if (!c->conc)
+		unlink_lru(m, c);
 	free(c);
 	m->count--;
 }
@@ -107,11 +119,9 @@ evict(struct mstore *m, uint64_t now)
 	int		 i;
 
 	for (c = m->oldest, i = 0; c != NULL && i < EVICT_SCAN; c = c->newer, i++) {
-		if (c->open > 0)
-			continue;
 		if (victim == NULL)
 			victim = c;
-		if (!c->conc && c->tat <= now) {
+		if (c->tat <= now) {
 			victim = c;
 			break;
 		}
@@ -158,7 +168,7 @@ get(struct mstore *m, const char *key, size_t len, int create, uint64_t now)
 
 		evict(m, now);
 		if (m->count == before)
-			break;		/* every old cell holds connections */
+			break;		/* every cell holds connections */
 	}
 	if (m->count >= m->nbuckets)
 		grow(m);
@@ -184,14 +194,16 @@ mem_gcra(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
 	size_t		 i;
 
 	pthread_mutex_lock(&m->lock);
+	if (now > m->now)
+		m->now = now;
 	for (i = 0; i < n; i++) {
 		c = get(m, cells[i].key, cells[i].keylen, commit, now);
 		base = c != NULL && c->tat > now ? c->tat : now;
-		after = base - now + cells[i].inc;
+		after = rl_sat_add(base - now, cells[i].inc);
 		cells[i].level = base - now;
 		cells[i].wait = after > cells[i].tau ? after - cells[i].tau : 0;
 		if (commit && c != NULL)
-			c->tat = base + cells[i].inc;
+			c->tat = rl_sat_add(base, cells[i].inc);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return 0;
@@ -206,9 +218,12 @@ mem_conc(struct rl_store *s, const char *key, size_t len, int delta,
 	struct mcell	*c;
 
 	pthread_mutex_lock(&m->lock);
-	c = get(m, key, len, delta > 0, 0);
+	c = get(m, key, len, delta > 0, m->now);
 	if (c != NULL) {
-		c->conc = 1;
+		if (!c->conc) {
+			unlink_lru(m, c);
+			c->conc = 1;
+		}
 		if (delta > 0)
 			c->open++;
 		else if (delta < 0 && c->open > 0)
@@ -240,11 +255,13 @@ mem_free(struct rl_store *s)
 {
 	struct mstore	*m = (struct mstore *)s;
 	struct mcell	*c, *next;
+	size_t		 i;
 
-	for (c = m->oldest; c != NULL; c = next) {
-		next = c->newer;
-		free(c);
-	}
+	for (i = 0; i < m->nbuckets; i++)
+		for (c = m->bucket[i]; c != NULL; c = next) {
+			next = c->next;
+			free(c);
+		}
 	free(m->bucket);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
