@@ -5,7 +5,14 @@
  * text into lines of at most REPLY_LINE_MAX octets including the
  * "451-4.7.1 " prefix, then doubles every '%' for libmilter (which reads
  * reply text as a format). Doubling after wrapping means a "%%" pair can
- * never be split.
+ * never be split. A line is also kept within libmilter's own limit on the
+ * stored (doubled) text, MAXREPLYLEN = 980 bytes in smfi.c, which a line
+ * of 500 visible '%' would otherwise exceed: smfi_setmlreply() would
+ * refuse the whole reply and the client would get Postfix's generic text.
+ *
+ * reply_sanitize() removes control bytes (CR, LF, NUL, TAB, DEL ...) and
+ * turns bytes above '~' into '?'; it does not collapse runs of spaces, so
+ * "a\tb" becomes "ab" and "a  b" stays as it is.
  */
 #include "config.h"
 
@@ -14,6 +21,8 @@
 
 #include "reply.h"
 #include "xalloc.h"
+
+#define STORED_MAX	980	/* libmilter MAXREPLYLEN: bytes of a stored line */
 
 struct lines {
 	unsigned	 n;
@@ -48,9 +57,26 @@ push(struct lines *ls, unsigned max, const char *s, size_t len)
 }
 
 /*
- * wrap -- split text into lines of at most width octets, at spaces where
- * possible. Returns 0, or -1 when more than max lines were needed (the
- * first max are kept).
+ * fit -- how many bytes of s (len) fit in a line of at most width visible
+ * octets and smax stored bytes ('%' is stored twice).
+ */
+static size_t
+fit(const char *s, size_t len, size_t width, size_t smax)
+{
+	size_t	i, stored = 0;
+
+	for (i = 0; i < len && i < width; i++) {
+		stored += s[i] == '%' ? 2 : 1;
+		if (stored > smax)
+			break;
+	}
+	return i;
+}
+
+/*
+ * wrap -- split text into lines of at most width visible octets (and
+ * STORED_MAX stored bytes), at spaces where possible. Returns 0, or -1
+ * when more than max lines were needed (the first max are kept).
  */
 static int
 wrap(struct lines *ls, unsigned max, const char *text, size_t width)
@@ -60,7 +86,7 @@ wrap(struct lines *ls, unsigned max, const char *text, size_t width)
 	while (start < len && text[start] == ' ')
 		start++;
 	while (start < len) {
-		end = start + width;
+		end = start + fit(text + start, len - start, width, STORED_MAX);
 		if (end >= len)
 			return push(ls, max, text + start, len - start);
 		cut = end;
@@ -77,15 +103,14 @@ wrap(struct lines *ls, unsigned max, const char *text, size_t width)
 	return 0;
 }
 
-/* ellipsis -- make the last line end with "..." within width */
+/* ellipsis -- make the last line end with "..." within both limits */
 static void
 ellipsis(struct lines *ls, size_t width)
 {
 	char	*l = ls->l[ls->n - 1], *n;
-	size_t	 len = strlen(l);
+	size_t	 len;
 
-	if (len + 3 > width)
-		len = width - 3;
+	len = fit(l, strlen(l), width - 3, STORED_MAX - 3);
 	n = xmalloc(len + 4);
 	memcpy(n, l, len);
 	memcpy(n + len, "...", 4);

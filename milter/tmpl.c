@@ -4,6 +4,10 @@
  * A compiled template is a list of parts: literal text or a variable id.
  * Compilation checks everything (syntax, literal bytes, every name through
  * the caller's resolver) and reports all errors; expansion cannot fail.
+ * A name is letters, digits, '_', '-' and '.' ("limit.max"); whether it
+ * exists is the resolver's business. Error columns are col + the offset in
+ * the (already unescaped) text, so they are approximate after escapes.
+ * Text longer than TMPL_MAX bytes is refused, not cut.
  */
 #include "config.h"
 
@@ -64,7 +68,7 @@ tmpl_compile(const char *s, size_t len, tmpl_resolve_fn resolve, void *arg,
 	struct buf	 lit = BUF_INIT;
 	unsigned	 before = d->errors;
 	size_t		 i, j;
-	int		 id;
+	int		 id, failed = 0;
 
 	if (len > TMPL_MAX)
 		diag_error(d, file, line, col, "text longer than %d bytes", TMPL_MAX);
@@ -100,13 +104,14 @@ tmpl_compile(const char *s, size_t len, tmpl_resolve_fn resolve, void *arg,
 				add(t, -1, lit.data, lit.len);
 			buf_reset(&lit);
 			add(t, id, NULL, 0);
-		}
+		} else
+			failed = 1;	/* the resolver reported it */
 		i = j;
 	}
 	if (lit.len > 0)
 		add(t, -1, lit.data, lit.len);
 	buf_free(&lit);
-	if (d->errors > before) {
+	if (d->errors > before || failed) {
 		tmpl_free(t);
 		return NULL;
 	}
