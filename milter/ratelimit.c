@@ -14,6 +14,9 @@
  * Costs: connections and messages 1, bytes the size (1 when unknown at
  * check time), recipients the pending ones (of the same rcpt domain when
  * the key has rcpt_domain) plus, at rcpt time, the one being checked.
+ * A commit for a key with rcpt_domain counts once per distinct domain of
+ * the pending recipients (a message to two domains is one message for
+ * each; its recipients are split by domain).
  *
  * N = 0 (in the rule or from an override) admits nothing: such a window
  * is always exceeded with retry_after = W, count 0, and is never stored
@@ -489,7 +492,10 @@ rl_check(struct rl_store *s, const struct rl_limit *l,
 	return rc;
 }
 
-/* commit_domains -- recipients per rcpt domain, for keys with rcpt_domain */
+/*
+ * commit_domains -- for keys with rcpt_domain: count once per distinct
+ * domain of the pending recipients (recipients: those of the domain)
+ */
 static int
 commit_domains(struct rl_store *s, const struct rl_limit *l,
     const struct rl_key *k, const struct rl_event *ev, struct buf *kv)
@@ -523,8 +529,7 @@ commit_limit(struct rl_store *s, const struct rl_limit *l,
 	int		 rc = 0;
 
 	for (k = 0; k < l->nkeys && k < RL_MAX_KEYS; k++) {
-		if (l->count == RL_COUNT_RECIPIENTS &&
-		    has_part(&l->key[k], RL_PART_RCPT_DOMAIN)) {
+		if (has_part(&l->key[k], RL_PART_RCPT_DOMAIN)) {
 			if (commit_domains(s, l, &l->key[k], ev, kv) == -1)
 				rc = -1;
 			continue;
