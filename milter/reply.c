@@ -75,7 +75,8 @@ fit(const char *s, size_t len, size_t width, size_t smax)
 
 /*
  * wrap -- split text into lines of at most width visible octets (and
- * STORED_MAX stored bytes), at spaces where possible. Returns 0, or -1
+ * STORED_MAX stored bytes), at spaces where possible; spaces at the ends
+ * of the text and of every line are dropped. Returns 0, or -1
  * when more than max lines were needed (the first max are kept).
  */
 static int
@@ -83,6 +84,8 @@ wrap(struct lines *ls, unsigned max, const char *text, size_t width)
 {
 	size_t	len = strlen(text), start = 0, end, cut;
 
+	while (len > 0 && text[len - 1] == ' ')
+		len--;
 	while (start < len && text[start] == ' ')
 		start++;
 	while (start < len) {
@@ -92,6 +95,8 @@ wrap(struct lines *ls, unsigned max, const char *text, size_t width)
 		cut = end;
 		while (cut > start && text[cut] != ' ')
 			cut--;
+		while (cut > start && text[cut - 1] == ' ')
+			cut--;			/* no trailing spaces */
 		if (cut == start)
 			cut = end;		/* one long word: split it */
 		if (push(ls, max, text + start, cut - start) == -1)
