@@ -20,7 +20,15 @@
  * Every problem is reported through the diag as FILE:LINE:COL (the column
  * of the name for name problems, of the value for value problems) and
  * parsing goes on with the next line, so `mxgate -n` lists all of them.
- * Values that are wrong leave the default in place.
+ * Values that are wrong leave the default in place. A parameter this
+ * build accepts but does not act on (notyet != NULL) gets a warning line
+ * "FILE:LINE:COL: warning: NAME is not yet implemented in this build and
+ * has no effect" whenever the file sets it; a redis:// store is refused.
+ *
+ * The rules default is "default.rules", relative like any relative rules
+ * path to the directory of the configuration file; without a file
+ * (cfg_defaults) it is SYSCONFDIR/mxgate/default.rules. So the shipped
+ * file does not depend on the configured prefix.
  */
 #include "config.h"
 
@@ -121,6 +129,7 @@ static const struct word bool_words[] = {
 };
 
 #define NO_DNS	"this build has no DNS checks"
+#define NO_AUTH	"this build has no SPF, DKIM or DMARC checks"
 #define OFF(f)	offsetof(struct cfg, f)
 
 static const struct param params[] = {
@@ -139,10 +148,10 @@ static const struct param params[] = {
 	  "Group that mxgate runs as once its socket is open.", NULL },
 	{ "pid_file", PT_PATH, "/run/mxgate/mxgate.pid", 0, 0, OFF(pid_file),
 	  NULL, 0, "File that holds the process id (an absolute path).", NULL },
-	{ "rules", PT_PATH, SYSCONFDIR "/mxgate/default.rules", 0, 0,
-	  OFF(rules), NULL, PF_RELATIVE,
-	  "The rules file, see mxgate.rules(5). A relative path is relative "
-	  "to the directory of this file.", NULL },
+	{ "rules", PT_PATH, "default.rules", 0, 0, OFF(rules), NULL,
+	  PF_RELATIVE, "The rules file, see mxgate.rules(5). A relative path "
+	  "is relative to the directory of this file, so the default is the "
+	  "default.rules next to it.", NULL },
 	{ "mode", PT_ENUM, "enforce", 0, 0, OFF(mode), mode_words, 0,
 	  "enforce: apply the rules; monitor: log every decision as "
 	  "would_<action> and let all mail through.", NULL },
@@ -153,7 +162,7 @@ static const struct param params[] = {
 	  "authserv_id. Empty: the system host name (gethostname).", NULL },
 	{ "authserv_id", PT_HOSTNAME, "", 0, 0, OFF(authserv_id), NULL,
 	  PF_EMPTY_OK, "authserv-id of the Authentication-Results header. "
-	  "Empty: the value of hostname.", NULL },
+	  "Empty: the value of hostname.", NO_AUTH },
 	{ "on_internal_error", PT_ENUM, "tempfail", 0, 0,
 	  OFF(on_internal_error), on_error_words, 0,
 	  "When mxgate itself fails: tempfail (451 4.3.0 with a reference) "
@@ -165,7 +174,8 @@ static const struct param params[] = {
 	  "Deadline for any one DNS answer.", NO_DNS },
 	{ "store", PT_STORE, "memory", 0, 0, OFF(store), NULL, 0,
 	  "Where rate counters live: memory, or redis://HOST:PORT[/DB] "
-	  "(shared by several MX; not in this build yet).", NULL },
+	  "(shared by several MX). This build has only the memory store and "
+	  "refuses a redis:// store.", NULL },
 	{ "store_max_keys", PT_COUNT, "1000000", 1000, 100000000,
 	  OFF(store_max_keys), NULL, 0,
 	  "Most keys the memory store keeps; idle keys whose state has "
@@ -179,7 +189,7 @@ static const struct param params[] = {
 	  "this build does not save counters" },
 	{ "add_auth_results", PT_BOOL, "yes", 0, 0, OFF(add_auth_results),
 	  bool_words, 0, "Add an Authentication-Results header (RFC 8601).",
-	  "this build has no SPF, DKIM or DMARC checks" },
+	  NO_AUTH },
 	{ "dkim_max_signatures", PT_COUNT, "8", 1, 64,
 	  OFF(dkim_max_signatures), NULL, 0, "DKIM signatures evaluated per "
 	  "message; more are ignored (and logged).",
@@ -196,6 +206,7 @@ _Static_assert(sizeof(enum cfg_mode) == sizeof(int) &&
 
 static int	check_value(const struct param *, const char *, struct pval *,
 		    struct perr *);
+static char	*relative_to(const char *, char *);
 
 /* clip -- a value shortened for a message */
 static const char *
@@ -551,7 +562,8 @@ check_store(const struct param *p, const char *v, struct pval *pv,
 	if (strcmp(v, "memory") == 0)
 		return 0;
 	if (strncmp(v, "redis://", 8) == 0 && check_redis(v + 8) == 0)
-		return fail(e, 0, "store = redis is not in this build yet");
+		return fail(e, 0, "redis store not yet implemented in this "
+		    "build: use store = memory");
 	return fail(e, 0, "bad store '%s': expected memory or "
 	    "redis://HOST:PORT[/DB]", clip(t, sizeof(t), v, strlen(v)));
 }
@@ -623,24 +635,6 @@ store_value(struct cfg *cfg, const struct param *p, struct pval *pv)
 	}
 }
 
-/* is_default -- does pv equal p's default? */
-static int
-is_default(const struct param *p, const struct pval *pv)
-{
-	struct pval	dv;
-	struct perr	e = { BUF_INIT, 0 };
-	int		same;
-
-	if (check_value(p, p->def, &dv, &e) == -1)
-		log_panic("cfg: bad default for %s: %s", p->name,
-		    buf_str(&e.msg));
-	same = dv.s != NULL ? pv->s != NULL && strcmp(dv.s, pv->s) == 0 :
-	    dv.n == pv->n;
-	free(dv.s);
-	buf_free(&e.msg);
-	return same;
-}
-
 /* system_hostname -- gethostname(), or "localhost" when it is no host name */
 static char *
 system_hostname(void)
@@ -669,6 +663,7 @@ cfg_defaults(struct cfg *cfg)
 		store_value(cfg, &params[i], &pv);
 	}
 	buf_free(&e.msg);
+	cfg->rules = relative_to(CFG_DEFAULT_PATH, cfg->rules);
 	free(cfg->hostname);
 	cfg->hostname = system_hostname();
 	free(cfg->authserv_id);
@@ -784,17 +779,21 @@ blanks(const char *s, size_t i, size_t len)
 	return i;
 }
 
-/* warn -- one "FILE:LINE:COL: warning: ..." line for the caller */
+/*
+ * warn -- "FILE:LINE:COL: warning: NAME is not yet implemented ..." for a
+ * parameter this build accepts but does not act on: into the caller's
+ * buffer, or logged when there is none.
+ */
 static void
 warn(struct loader *L, unsigned line, unsigned col, const struct param *p)
 {
 	if (L->warnings == NULL) {
-		log_warn("%s:%u:%u: '%s' has no effect yet: %s", L->path, line,
-		    col, p->name, p->notyet);
+		log_warn("%s:%u:%u: %s is not yet implemented in this build "
+		    "and has no effect", L->path, line, col, p->name);
 		return;
 	}
-	buf_printf(L->warnings, "%s:%u:%u: warning: '%s' has no effect yet: "
-	    "%s\n", L->path, line, col, p->name, p->notyet);
+	buf_printf(L->warnings, "%s:%u:%u: warning: %s is not yet implemented "
+	    "in this build and has no effect\n", L->path, line, col, p->name);
 }
 
 /* apply -- check one value and store it; warn for parameters not in use */
@@ -811,7 +810,7 @@ apply(struct loader *L, const struct param *p, const char *v, unsigned line,
 		buf_free(&e.msg);
 		return;
 	}
-	if (p->notyet != NULL && !is_default(p, &pv))
+	if (p->notyet != NULL)
 		warn(L, line, ncol, p);
 	if ((p->flags & PF_RELATIVE) && pv.s != NULL)
 		pv.s = relative_to(L->path, pv.s);
@@ -1002,11 +1001,19 @@ read_all(const char *path, struct buf *out, struct diag *d)
 	return n == 0 ? 0 : -1;
 }
 
-/* finish -- what depends on other parameters: hostname, authserv_id */
+/*
+ * finish -- what depends on the file or on other parameters: the default
+ * rules file next to this one, hostname, authserv_id
+ */
 static void
 finish(struct cfg *cfg, const struct loader *L)
 {
-	int	a = lookup("authserv_id", 11);
+	int	a = lookup("authserv_id", 11), r = lookup("rules", 5);
+
+	if (L->seen[r] == 0) {
+		free(cfg->rules);
+		cfg->rules = relative_to(L->path, xstrdup(params[r].def));
+	}
 
 	if (cfg->hostname[0] == '\0') {
 		free(cfg->hostname);

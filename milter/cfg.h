@@ -65,9 +65,20 @@ struct cfg {
 	uint64_t		 dkim_max_signatures;
 };
 
+/* every parameter at its default; rules = SYSCONFDIR/mxgate/default.rules */
 void	cfg_defaults(struct cfg *);
+/*
+ * cfg_load(cfg, path, diag, warnings): defaults, then the file at path
+ * (NULL: defaults only). Every error goes to diag as FILE:LINE:COL;
+ * warnings for parameters without effect in this build are appended to
+ * warnings, one line each (NULL: logged with log_warn). Returns 0, or -1
+ * when the file had an error; cfg is filled either way (valid values set,
+ * the rest at defaults) and must be released with cfg_free().
+ */
 int	cfg_load(struct cfg *, const char *, struct diag *, struct buf *);
+/* release the strings of a cfg; it may be filled again */
 void	cfg_free(struct cfg *);
+/* append the shipped mxgate.conf: every parameter, documented, commented */
 void	cfg_write_defaults(struct buf *);
 
 #endif
