@@ -50,6 +50,18 @@ S
 )
 r=$(reply_to "$out4" "MAIL")
 check_reply "no EHLO: tailored 421 at MAIL" 421 4.7.0 "$r" 'Too many connections'
+check_grep "no EHLO: 421 closes the connection" '^== closed' "$out4"
+check_logref "no EHLO: the reply's ref is in the log" "$(ref_of "$r")" \
+	'rule=too-fast stage=connect action=tempfail .*\[203\.0\.113\.13\]'
+
+# HELO (not EHLO) gets it too
+out5=$(smtp 127.0.0.1:2525 --bind 203.0.113.14 <<'S'
+cmd HELO client.test
+cmd MAIL FROM:<a@client.test>
+S
+)
+check_reply "HELO: tailored 421" 421 4.7.0 "$(reply_to "$out5" "HELO")" 'Too many connections'
+check_grep "HELO: 421 closes the connection" '^== closed' "$out5"
 
 # IPv6: counted per /64
 o1=$(session6 2001:db8::10)
@@ -57,8 +69,12 @@ o2=$(session6 2001:db8::11)
 o3=$(session6 2001:db8::12)
 check_grep "IPv6: first accepted" '^<- 250 2.1.0' "$o1"
 check_grep "IPv6: second accepted" '^<- 250 2.1.0' "$o2"
-check_reply "IPv6: third gets the tailored 421" 421 4.7.0 "$(reply_to "$o3" "EHLO")" \
-	'Too many connections from 2001:db8::/64'
+r=$(reply_to "$o3" "EHLO")
+check_reply "IPv6: third gets the tailored 421" 421 4.7.0 "$r" \
+	'Too many connections from 2001:db8::/64 \(2 per 1h\); retry in 1[0-9]{3} seconds'
+check_grep "IPv6: 421 closes the connection" '^== closed' "$o3"
+check_logref "IPv6: the reply's ref is in the log" "$(ref_of "$r")" \
+	'rule=too-fast stage=connect action=tempfail reply="421 4\.7\.0 .*client=.*\[2001:db8::12\] limit=conn_rate:[0-9]+/2/1h'
 o4=$(session6 2001:db8:0:1::10)
 check_grep "IPv6: another /64 is accepted" '^<- 250 2.1.0' "$o4"
 check_alive "mxgate still running"

@@ -15,6 +15,10 @@ rule first-only at mail {
 	if mail_from =~ "^defer-"
 	tempfail 451 4.7.0 "Sender ${mail_from} is deferred for a while."
 }
+rule eom-defer at eom {
+	if mail_from =~ "^later-"
+	tempfail 451 4.7.0 "Message ${queue_id} from ${mail_from} (${size} bytes) is deferred."
+}
 rule note-size at eom {
 	log "checked ${size} bytes from ${mail_from}"
 }
@@ -62,6 +66,34 @@ check_grep "second message on the same connection accepted" '^250 ' \
 	"$(reply_to "$out" "MAIL FROM:<fine@")"
 check "second message delivered" delivered second@rcpt.test
 qid=$(grep -oE 'queued as [0-9A-Za-z]+' <<<"$out" | awk '{print $3}')
-check_grep "log action at eom" 'rule=note-size stage=eom action=log text="checked [0-9]+ bytes from fine@client\.test"' "$(mxlog)"
+check_grep "log action at eom, with the queue id" \
+	"^mxgate\\[[0-9]+\\]: ${qid:-NOQID}: .*rule=note-size stage=eom action=log text=\"checked [0-9]+ bytes from fine@client\\.test\"" "$(mxlog)"
+
+# two complete messages on one connection: the first is deferred at the
+# end of DATA, the second is accepted and delivered
+out=$(smtp 127.0.0.1:2525 --bind 203.0.113.22 <<'S'
+cmd EHLO client.test
+cmd MAIL FROM:<later-1@client.test>
+cmd RCPT TO:<eom-first@rcpt.test>
+cmd DATA
+data Subject: first\r\n\r\nfirst message
+cmd MAIL FROM:<now@client.test>
+cmd RCPT TO:<eom-second@rcpt.test>
+cmd DATA
+data Subject: second\r\n\r\nsecond message
+cmd QUIT
+S
+)
+r=$(reply_to "$out" "(body")
+check_reply "first message deferred at end of DATA" 451 4.7.0 "$r" \
+	'Message [0-9A-Za-z]+ from later-1@client\.test \([0-9]+ bytes\) is deferred\.'
+check_grep "second message: MAIL accepted after the deferral" '^250 ' \
+	"$(reply_to "$out" "MAIL FROM:<now@")"
+check_grep "second message queued" '^<- 250 2\.0\.0 Ok: queued' "$out"
+check "second message delivered" delivered eom-second@rcpt.test
+check_nogrep "first message not delivered" 'to=<eom-first@rcpt\.test>.*status=sent' "$(maillog)"
+qid=$(grep -oE 'Message [0-9A-Za-z]+ from' <<<"$r" | awk '{ print $2 }')
+check_logref "eom log line: the queue id of the reply, then the ref" "$(ref_of "$r")" \
+	"^mxgate\\[[0-9]+\\]: ${qid:-NOQID}: ref=[0-9A-Z]+ rule=eom-defer stage=eom action=tempfail .*from=<later-1@client\\.test>( |\$)"
 check_alive "mxgate still running"
 h_done
