@@ -178,7 +178,13 @@ put_ip(const struct rl_key *k, const struct ipaddr *ip, struct buf *out)
 		len = ip_maxlen(&net);
 	ip_mask(&net, len);
 	ip_format(&net, a, sizeof(a));
-	buf_printf(out, "%s/%u", a, len);
+	buf_puts(out, a);
+	buf_putc(out, '/');
+	if (len >= 100)
+		buf_putc(out, '0' + (int)(len / 100));
+	if (len >= 10)
+		buf_putc(out, '0' + (int)(len / 10 % 10));
+	buf_putc(out, '0' + (int)(len % 10));
 	return 0;
 }
 
@@ -376,18 +382,18 @@ plan(const struct rl_limit *l, const struct rl_event *ev, const char *kv,
 	return nw;
 }
 
-/* window_result -- the figures of one window after the store answered */
+/* window_result -- the figures of one window after the store answered (no key) */
 static void
 window_result(const struct rl_limit *l, const struct win *wn,
-    const struct rl_cell *cell, uint64_t pending, const char *kv, int rc,
-    struct rl_result *r)
+    const struct rl_cell *cell, uint64_t pending, int rc, struct rl_result *r)
 {
 	uint64_t	secs = l->window[wn->idx].secs, used;
 
-	memset(r, 0, sizeof(*r));
+	r->exceeded = 0;
+	r->retry_after = r->count = 0;
 	r->max = wn->n;
 	r->window = secs;
-	(void)strlcpy(r->key, kv, sizeof(r->key));
+	r->key[0] = '\0';
 	if (cell == NULL) {		/* N = 0: nothing is admitted */
 		r->exceeded = 1;
 		r->retry_after = secs > 0 ? secs : 1;
@@ -403,30 +409,32 @@ window_result(const struct rl_limit *l, const struct win *wn,
 /*
  * check_key -- GCRA over every window of l for one key value and cost c
  * (pending of which are not the current event); with commit, count it.
- * The refusing (else the fullest) window's figures go to r.
+ * The refusing (else the fullest) window's figures go to r; keys is
+ * scratch space.
  */
 static int
 check_key(struct rl_store *s, const struct rl_limit *l,
     const struct rl_event *ev, const char *kv, uint64_t c, uint64_t pending,
-    int commit, struct rl_result *r)
+    int commit, struct buf *keys, struct rl_result *r)
 {
 	struct rl_cell	 cell[RL_MAX_WINDOWS];
 	struct win	 win[RL_MAX_WINDOWS];
-	struct buf	 keys = BUF_INIT;
 	struct rl_result one;
 	unsigned	 i, nw, nc;
 	int		 rc = 0, have = 0;
 
 	memset(r, 0, sizeof(*r));
-	nw = plan(l, ev, kv, c, win, cell, &nc, &keys);
+	buf_reset(keys);
+	nw = plan(l, ev, kv, c, win, cell, &nc, keys);
 	if (nc > 0)
 		rc = s->ops->gcra(s, cell, nc, clock_fn(), commit);
 	for (i = 0; i < nw; i++) {
 		window_result(l, &win[i], win[i].cell >= 0 ?
-		    &cell[win[i].cell] : NULL, pending, kv, rc, &one);
+		    &cell[win[i].cell] : NULL, pending, rc, &one);
 		worse(r, &one, &have);
 	}
-	buf_free(&keys);
+	if (have)
+		(void)strlcpy(r->key, kv, sizeof(r->key));
 	return rc;
 }
 
@@ -469,7 +477,7 @@ int
 rl_check(struct rl_store *s, const struct rl_limit *l,
     const struct rl_event *ev, struct rl_result *res)
 {
-	struct buf	 kv = BUF_INIT;
+	struct buf	 kv = BUF_INIT, keys = BUF_INIT;
 	struct rl_result r;
 	uint64_t	 c, pending;
 	unsigned	 i;
@@ -483,12 +491,14 @@ rl_check(struct rl_store *s, const struct rl_limit *l,
 			rc = check_conc(s, l, ev, kv.data, &r);
 		else {
 			c = cost(l, &l->key[i], ev, ev->rcpt_domain, 1, &pending);
-			rc = check_key(s, l, ev, kv.data, c, pending, 0, &r);
+			rc = check_key(s, l, ev, kv.data, c, pending, 0,
+			    &keys, &r);
 		}
 		if (r.max != 0 || r.exceeded)
 			worse(res, &r, &have);
 	}
 	buf_free(&kv);
+	buf_free(&keys);
 	return rc;
 }
 
@@ -498,7 +508,8 @@ rl_check(struct rl_store *s, const struct rl_limit *l,
  */
 static int
 commit_domains(struct rl_store *s, const struct rl_limit *l,
-    const struct rl_key *k, const struct rl_event *ev, struct buf *kv)
+    const struct rl_key *k, const struct rl_event *ev, struct buf *kv,
+    struct buf *keys)
 {
 	struct rl_result r;
 	uint64_t	 c, pending;
@@ -512,7 +523,7 @@ commit_domains(struct rl_store *s, const struct rl_limit *l,
 		if (j < i || key_value(k, ev, ev->pending[i], kv) == -1)
 			continue;
 		c = cost(l, k, ev, ev->pending[i], 0, &pending);
-		if (check_key(s, l, ev, kv->data, c, 0, 1, &r) == -1)
+		if (check_key(s, l, ev, kv->data, c, 0, 1, keys, &r) == -1)
 			rc = -1;
 	}
 	return rc;
@@ -521,7 +532,7 @@ commit_domains(struct rl_store *s, const struct rl_limit *l,
 /* commit_limit -- count the event for every key of one limit */
 static int
 commit_limit(struct rl_store *s, const struct rl_limit *l,
-    const struct rl_event *ev, struct buf *kv)
+    const struct rl_event *ev, struct buf *kv, struct buf *keys)
 {
 	struct rl_result r;
 	uint64_t	 c, pending;
@@ -530,14 +541,14 @@ commit_limit(struct rl_store *s, const struct rl_limit *l,
 
 	for (k = 0; k < l->nkeys && k < RL_MAX_KEYS; k++) {
 		if (has_part(&l->key[k], RL_PART_RCPT_DOMAIN)) {
-			if (commit_domains(s, l, &l->key[k], ev, kv) == -1)
+			if (commit_domains(s, l, &l->key[k], ev, kv, keys) == -1)
 				rc = -1;
 			continue;
 		}
 		if (key_value(&l->key[k], ev, NULL, kv) == -1 ||
 		    (c = cost(l, &l->key[k], ev, NULL, 0, &pending)) == 0)
 			continue;
-		if (check_key(s, l, ev, kv->data, c, 0, 1, &r) == -1)
+		if (check_key(s, l, ev, kv->data, c, 0, 1, keys, &r) == -1)
 			rc = -1;
 	}
 	return rc;
@@ -548,7 +559,7 @@ static int
 commit(struct rl_store *s, const struct rl_limit *const *lim, size_t n,
     const struct rl_event *ev, int message)
 {
-	struct buf	 kv = BUF_INIT;
+	struct buf	 kv = BUF_INIT, keys = BUF_INIT;
 	size_t		 i;
 	int		 rc = 0, msg;
 
@@ -558,10 +569,11 @@ commit(struct rl_store *s, const struct rl_limit *const *lim, size_t n,
 		    lim[i]->count == RL_COUNT_BYTES;
 		if (message ? !msg : lim[i]->count != RL_COUNT_CONNECTIONS)
 			continue;
-		if (commit_limit(s, lim[i], ev, &kv) == -1)
+		if (commit_limit(s, lim[i], ev, &kv, &keys) == -1)
 			rc = -1;
 	}
 	buf_free(&kv);
+	buf_free(&keys);
 	return rc;
 }
 
