@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# bench_smtp.sh -- what mxgate costs Postfix: Postfix's smtp-source sends
+# the same load through a private Postfix with mxgate (the shipped
+# default rules, unix socket) and without it, interleaved over several
+# rounds. Prints msg/s for both, their ratio, and mxgate's CPU time per
+# message (utime+stime from /proc over the runs with mxgate, divided by
+# their messages). Measures only: it asserts nothing.
+#
+#   tests/bench/bench_smtp.sh [ROUNDS] [MESSAGES] [SESSIONS]
+#
+# Runs as root in the e2e harness (tests/e2e/lib.sh): a private network
+# namespace, a private Postfix, the real mxgate; everything is removed
+# afterwards. Use an optimised build without sanitizers (MXGATE=...).
+#
+# smtp-source cannot pick its source address, and default.rules exempts
+# 127.0.0.0/8 (trusted relays), so both Postfix listeners of the bench
+# also listen on 203.0.113.1, and smtp-source connects there: the client
+# address is then 203.0.113.1, so every connection goes through the
+# list lookup and both limits. The rates of the bench copy of
+# default.rules are raised (one client sends thousands of connections a
+# minute) so that nothing is deferred and every message is measured.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+E2E_NAME=bench
+. "$here/../e2e/lib.sh"
+rounds=${1:-5} msgs=${2:-2000} sess=${3:-20}
+command -v smtp-source >/dev/null || { echo "SKIP: no smtp-source (postfix)"; exit 77; }
+h_setup
+sed -e 's|rate 60/1m burst 30|rate 1000000/1m burst 1000000|' \
+    -e 's|max 20 }|max 1000 }|' "$here/../../rules/default.rules" >"$H/rules/test.rules"
+h_netns
+h_postfix_conf
+postconf -c "$PF" -Me "203.0.113.1:2525/inet = 203.0.113.1:2525 inet n - n - - smtpd -o milter_macro_daemon_name=smtp"
+postconf -c "$PF" -Me "203.0.113.1:2527/inet = 203.0.113.1:2527 inet n - n - - smtpd -o smtpd_milters="
+postconf -c "$PF" -e "inet_interfaces = all" "default_process_limit = 200" \
+    "smtpd_milters = unix:$H/run/mxgate.sock"
+nsx postfix -c "$PF" start >"$H/log/postfix-start" 2>&1 || die "postfix start failed"
+wait_until 20 nsx bash -c 'exec 3<>/dev/tcp/203.0.113.1/2527' || die "no listener"
+h_mxgate_start
+
+ticks=$(getconf CLK_TCK)
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+cpu() { awk '{ print $14 + $15 }' "/proc/$MXPID/stat"; }
+# run PORT -- seconds (with decimals) to send $msgs messages
+run() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	nsx smtp-source -m "$msgs" -s "$sess" -l 2000 -f bench@client.test \
+	    -t bench@rcpt.test "203.0.113.1:$1" >/dev/null 2>&1
+	t1=$(date +%s.%N)
+	calc "$t1 - $t0"
+}
+# warm up both paths
+run 2527 >/dev/null
+run 2525 >/dev/null
+tw=0 to=0 c=0
+for ((i = 1; i <= rounds; i++)); do
+	s=$(run 2527)
+	c0=$(cpu)
+	w=$(run 2525)
+	c1=$(cpu)
+	c=$((c + c1 - c0))
+	printf 'round %d: without %.0f msg/s, with %.0f msg/s\n' "$i" \
+	    "$(calc "$msgs / $s")" "$(calc "$msgs / $w")"
+	to=$(calc "$to + $s")
+	tw=$(calc "$tw + $w")
+done
+n=$((rounds * msgs))
+deferred=$(grep -c 'action=tempfail' "$H/log/mxgate.log" || true)
+printf 'without mxgate: %.0f msg/s\n' "$(calc "$n / $to")"
+printf 'with mxgate:    %.0f msg/s\n' "$(calc "$n / $tw")"
+printf 'ratio:          %.3f (cost %.1f%%)\n' "$(calc "$to / $tw")" \
+    "$(calc "(1 - $to / $tw) * 100")"
+printf 'mxgate CPU:     %.4f ms per message (%d ticks of 1/%d s over %d messages)\n' \
+    "$(calc "$c * 1000 / $ticks / $n")" "$c" "$ticks" "$n"
+echo "deferred by mxgate: $deferred"
+h_done
