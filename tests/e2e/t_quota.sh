@@ -36,6 +36,7 @@ cmd MAIL FROM:<$login@client.test>"
 }
 
 out=$(send carol a1@rcpt.test a2@rcpt.test a3@rcpt.test)
+t_reply=$EPOCHREALTIME          # a little after the 451 was sent
 check_grep "XCLIENT LOGIN accepted" '^220 ' "$(reply_to "$out" "XCLIENT")"
 check_grep "carol: 1st recipient accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<a1@")"
 check_grep "carol: 2nd recipient accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<a2@")"
@@ -48,13 +49,23 @@ check "first two recipients delivered" delivered a2@rcpt.test
 check_logref "log line names the limit" "$(ref_of "$r")" \
 	'rule=quota stage=rcpt action=tempfail .*sasl=carol limit=user_min:2/2/10s'
 
-# refused attempts do not extend the block
-out=$(send carol b1@rcpt.test)
-check_reply "carol: still refused before retry_after" 451 4.7.0 \
-	"$(reply_to "$out" "RCPT TO:<b1@")" 'Account carol'
-sleep "$wait_s"
+# refused attempts do not extend the block: three more refusals, then a
+# retry exactly retry_after seconds after the first refusal is accepted
+# (were refusals counted, each would push it back by another 5 s)
+out=$(send carol b1@rcpt.test b2@rcpt.test b3@rcpt.test)
+r=$(reply_to "$out" "RCPT TO:<b3@")
+check_reply "carol: still refused before retry_after" 451 4.7.0 "$r" 'Account carol'
+w2=$(grep -oE 'retry in [0-9]+ seconds' <<<"$r" | grep -oE '[0-9]+' || echo 99)
+check "carol: retry_after does not grow with refusals" test "$w2" -le "$wait_s"
+left=$(awk -v t="$t_reply" -v w="$wait_s" -v now="$EPOCHREALTIME" \
+    'BEGIN { d = t + w - now; printf "%.3f", (d > 0 ? d : 0) }')
+sleep "$left"
 out=$(send carol c1@rcpt.test)
-check_grep "carol: accepted after retry_after seconds" '^250 ' "$(reply_to "$out" "RCPT TO:<c1@")"
+check_grep "carol: accepted retry_after seconds after the refusal" '^250 ' \
+	"$(reply_to "$out" "RCPT TO:<c1@")"
+check "carol: the retried message is delivered" delivered c1@rcpt.test
+check_nogrep "carol: refused recipients are not delivered" \
+	'to=<(a3|b[1-3])@rcpt\.test>.*status=sent' "$(maillog)"
 
 # the override: bigcorp may send 4 per window, free.test logins anything
 out=$(send bigcorp d1@rcpt.test d2@rcpt.test d3@rcpt.test d4@rcpt.test d5@rcpt.test)
