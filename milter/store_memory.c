@@ -16,6 +16,10 @@
  * rl_store_keys(), so it may exceed max_keys only while more than
  * max_keys keys hold connections.
  *
+ * Key values come from peers (senders, logins), so the hash is keyed:
+ * SipHash-1-3 with a random key per store, so that nobody can choose
+ * values that all land in one chain.
+ *
  * One mutex guards everything.
  */
 #include "config.h"
@@ -23,6 +27,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ratelimit.h"
 #include "store.h"
@@ -48,21 +54,67 @@ struct mstore {
 	size_t		 nbuckets;	/* a power of two */
 	size_t		 count, max;
 	uint64_t	 now;		/* the latest clock seen, for conc() evictions */
+	uint64_t	 k0, k1;	/* hash key */
 	struct mcell	*newest, *oldest;	/* GCRA cells only */
 };
 
-/* hkey -- FNV-1a */
-static uint64_t
-hkey(const char *k, size_t len)
-{
-	uint64_t	h = 0xcbf29ce484222325ULL;
-	size_t		i;
+#define ROTL(x, b)	(((x) << (b)) | ((x) >> (64 - (b))))
 
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)k[i];
-		h *= 0x100000001b3ULL;
+/* sipround -- one SipHash round */
+static void
+sipround(uint64_t v[4])
+{
+	v[0] += v[1]; v[1] = ROTL(v[1], 13); v[1] ^= v[0]; v[0] = ROTL(v[0], 32);
+	v[2] += v[3]; v[3] = ROTL(v[3], 16); v[3] ^= v[2];
+	v[0] += v[3]; v[3] = ROTL(v[3], 21); v[3] ^= v[0];
+	v[2] += v[1]; v[1] = ROTL(v[1], 17); v[1] ^= v[2]; v[2] = ROTL(v[2], 32);
+}
+
+/* hkey -- SipHash-1-3 of the key under the store's secret */
+static uint64_t
+hkey(const struct mstore *m, const char *k, size_t len)
+{
+	uint64_t	v[4], w;
+	size_t		i, j;
+
+	v[0] = m->k0 ^ 0x736f6d6570736575ULL;
+	v[1] = m->k1 ^ 0x646f72616e646f6dULL;
+	v[2] = m->k0 ^ 0x6c7967656e657261ULL;
+	v[3] = m->k1 ^ 0x7465646279746573ULL;
+	for (i = 0; i + 8 <= len; i += 8) {
+		for (w = 0, j = 0; j < 8; j++)
+			w |= (uint64_t)(unsigned char)k[i + j] << (8 * j);
+		v[3] ^= w;
+		sipround(v);
+		v[0] ^= w;
 	}
-	return h;
+	for (w = (uint64_t)len << 56, j = 0; i + j < len; j++)
+		w |= (uint64_t)(unsigned char)k[i + j] << (8 * j);
+	v[3] ^= w;
+	sipround(v);
+	v[0] ^= w;
+	v[2] ^= 0xff;
+	sipround(v);
+	sipround(v);
+	sipround(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+/* seed -- a random hash key (the clock and addresses when entropy fails) */
+static void
+seed(struct mstore *m)
+{
+	struct timespec	t;
+	uint64_t	k[2];
+
+	if (getentropy(k, sizeof(k)) == -1) {
+		clock_gettime(CLOCK_REALTIME, &t);
+		k[0] = (uint64_t)t.tv_nsec ^ ((uint64_t)t.tv_sec << 30) ^
+		    (uint64_t)(uintptr_t)m;
+		k[1] = (uint64_t)getpid() ^ (uint64_t)(uintptr_t)&t;
+	}
+	m->k0 = k[0];
+	m->k1 = k[1];
 }
 
 /* unlink_lru -- take c out of the recency list */
@@ -153,7 +205,7 @@ grow(struct mstore *m)
 static struct mcell *
 get(struct mstore *m, const char *key, size_t len, int create, uint64_t now)
 {
-	uint64_t	 h = hkey(key, len);
+	uint64_t	 h = hkey(m, key, len);
 	struct mcell	*c;
 
 	for (c = m->bucket[h & (m->nbuckets - 1)]; c != NULL; c = c->next)
@@ -279,6 +331,7 @@ rl_store_memory(size_t max_keys)
 
 	m->base.ops = &mem_ops;
 	pthread_mutex_init(&m->lock, NULL);
+	seed(m);
 	m->nbuckets = 1024;
 	m->bucket = xcalloc(m->nbuckets, sizeof(*m->bucket));
 	m->max = max_keys > 0 ? max_keys : 1;
