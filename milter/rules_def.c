@@ -63,6 +63,18 @@ key_part(struct pctx *c, const struct token *t, const char *s, size_t len,
 	return 0;
 }
 
+/* key_has_ip -- does key k use client_ip (alone or joined with +)? */
+static int
+key_has_ip(const struct rl_key *k)
+{
+	unsigned	i;
+
+	for (i = 0; i < k->nparts; i++)
+		if (k->part[i] == RL_PART_CLIENT_IP)
+			return 1;
+	return 0;
+}
+
 /* lim_key -- key K [K ...] */
 static int
 lim_key(struct pctx *c, struct rl_limit *l)
@@ -74,7 +86,11 @@ lim_key(struct pctx *c, struct rl_limit *l)
 
 	while ((t = ptok(c))->t == T_WORD) {
 		pnext(c);
-		if (t->s[0] == '/' && k != NULL && k->part[0] == RL_PART_CLIENT_IP) {
+		if (t->s[0] == '/') {
+			if (k == NULL || !key_has_ip(k)) {
+				perr(c, t, "a /V6LEN prefix follows a client_ip key");
+				return -1;
+			}
 			if (num_parse(t->s + 1, t->len - 1, 0, 128, &v) == -1) {
 				perr(c, t, "bad IPv6 prefix length (0-128)");
 				return -1;
@@ -147,6 +163,10 @@ lim_override(struct pctx *c, struct rl_limit *l)
 	struct named	*n;
 	char		*tn;
 
+	if (l->override != NULL) {
+		perr(c, t, "override is already set in this limit");
+		return -1;
+	}
 	if (dot == NULL || dot[1] == '\0') {
 		perr(c, t, "expected TABLE.FIELD");
 		return -1;
@@ -159,7 +179,6 @@ lim_override(struct pctx *c, struct rl_limit *l)
 	if (n == NULL)
 		return -1;
 	l->override = n->p;
-	free(l->override_field);
 	l->override_field = xstrdup(dot + 1);
 	return 0;
 }
@@ -182,6 +201,10 @@ lim_line(struct pctx *c, struct rl_limit *l, const struct token *kw, int *have_c
 			    "recipients or bytes");
 			return -1;
 		}
+		if (*have_count) {
+			perr(c, kw, "count is already set in this limit");
+			return -1;
+		}
 		l->count = (enum rl_count)i;
 		*have_count = 1;
 		return 0;
@@ -193,6 +216,10 @@ lim_line(struct pctx *c, struct rl_limit *l, const struct token *kw, int *have_c
 	if (word_is(kw, "override"))
 		return lim_override(c, l);
 	if (word_is(kw, "max")) {
+		if (l->max != 0) {
+			perr(c, kw, "max is already set in this limit");
+			return -1;
+		}
 		t = pnext(c);
 		if (t->t != T_WORD || num_parse(t->s, t->len, 1, MAX_RATE, &l->max) == -1) {
 			perr(c, t, "expected a number 1-%llu", MAX_RATE);
@@ -387,7 +414,7 @@ rule_head(struct pctx *c, struct rule *r, struct token **idt)
 	t = pnext(c);
 	if (t->t != T_WORD || stage_lookup(t->s, t->len, &r->stage) == -1) {
 		perr(c, t, "unknown stage '%s' (connect, helo, mail, rcpt, data, eom)",
-		    t->s);
+		    tok_text(t));
 		return -1;
 	}
 	if (word_is(ptok(c), "monitor")) {

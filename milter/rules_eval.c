@@ -7,10 +7,27 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "rules_int.h"
+
+/* text_of -- the text form of a value (the caller should set v->s; be safe) */
+static const char *
+text_of(const struct fact_info *fi, const struct fact_value *v, char *b,
+    size_t len)
+{
+	if (v->s != NULL)
+		return v->s;
+	b[0] = '\0';
+	if (v->set && fi->type == FT_IP)
+		ip_format(&v->ip, b, len);
+	else if (v->set && (fi->type == FT_NUM || fi->type == FT_BOOL))
+		(void)snprintf(b, len, "%" PRId64, v->n);
+	return b;
+}
 
 /* leaf -- a comparison of one fact; 1, 0 or -1 */
 static int
@@ -19,15 +36,18 @@ leaf(const struct expr *e, const struct rules_env *env)
 	struct fact_value	 v;
 	struct table_query	 q;
 	const struct fact_info	*fi = fact_info(e->fact);
+	char			 tb[64];
 
 	memset(&v, 0, sizeof(v));
 	if (env->fact(env->arg, e->fact, &v) == -1)
 		return -1;
+	if (e->op != EX_BARE && e->op != EX_CMP)
+		v.s = text_of(fi, &v, tb, sizeof(tb));
 	switch (e->op) {
 	case EX_BARE:
 		if (fi->type == FT_NUM || fi->type == FT_BOOL)
 			return v.set && v.n != 0;
-		return v.set && v.s != NULL && v.s[0] != '\0';
+		return v.set && (fi->type == FT_IP || (v.s != NULL && v.s[0] != '\0'));
 	case EX_IS:
 	case EX_ISNOT:
 		if (!v.set)
@@ -52,7 +72,7 @@ leaf(const struct expr *e, const struct rules_env *env)
 			q.address = v.s;
 		return table_has(e->table, &q);
 	case EX_RE:
-		return regexec(&e->re, v.s != NULL ? v.s : "", 0, NULL, 0) == 0;
+		return regexec(&e->re, v.set ? v.s : "", 0, NULL, 0) == 0;
 	case EX_CMP:
 		if (!v.set)
 			return 0;
@@ -137,6 +157,31 @@ fill(struct rules_match *m, const struct rule *r, const struct action *a,
 }
 
 /*
+ * act -- the actions of matching rule r: non-terminal ones (and all of a
+ * monitor rule) go to env->matched in order; returns the terminal action
+ * of a non-monitor rule, or NULL.
+ */
+static const struct action *
+act(const struct rule *r, const struct rules_env *env,
+    const struct rl_limit *l, const struct rl_result *res)
+{
+	const struct action	*term = NULL;
+	struct rules_match	 m;
+	size_t			 j;
+
+	for (j = 0; j < r->nact; j++) {
+		if (r->act[j].a != RA_LOG && r->act[j].a != RA_HEADER &&
+		    !r->monitor) {
+			term = &r->act[j];
+			continue;
+		}
+		fill(&m, r, &r->act[j], l, res);
+		env->matched(env->arg, &m);
+	}
+	return term;
+}
+
+/*
  * rules_eval -- the rules of stage st in file order: non-terminal and
  * monitor matches go to env->matched; the first terminal match of a
  * non-monitor rule fills *out and returns 1. 0: none; -1: internal error.
@@ -146,10 +191,10 @@ rules_eval(const struct rules *rs, enum stage st, const struct rules_env *env,
     struct rules_match *out)
 {
 	const struct rule	*r;
+	const struct action	*term;
 	const struct rl_limit	*l;
 	struct rl_result	 res;
-	struct rules_match	 m;
-	size_t			 i, j;
+	size_t			 i;
 	int			 rc;
 
 	for (i = 0; i < rs->nrules; i++) {
@@ -163,14 +208,8 @@ rules_eval(const struct rules *rs, enum stage st, const struct rules_env *env,
 			return -1;
 		if (rc == 0)
 			continue;
-		for (j = 0; j < r->nact; j++) {
-			fill(&m, r, &r->act[j], l, &res);
-			if (r->act[j].a == RA_LOG || r->act[j].a == RA_HEADER ||
-			    r->monitor) {
-				env->matched(env->arg, &m);
-				continue;
-			}
-			*out = m;
+		if ((term = act(r, env, l, &res)) != NULL) {
+			fill(out, r, term, l, &res);
 			return 1;
 		}
 	}

@@ -36,7 +36,7 @@ fact_usable(struct pctx *c, enum fact f, int tmpl, const struct token *t)
 		    f == V_LIMIT_MAX || f == V_LIMIT_WINDOW;
 
 	if (fi->flags & FACT_NOT_YET) {
-		perr(c, t, "'%s' needs %s, which this build does not have yet",
+		perr(c, t, "'%s' needs %s, not yet implemented in this build",
 		    fi->name, f <= F_DNSBL_ERROR ? "DNS lists" :
 		    f <= F_SPF_REASON ? "SPF" : "DKIM/DMARC");
 		return -1;
@@ -93,22 +93,38 @@ expr_free(struct expr *e)
 	free(e);
 }
 
-/* limit_stage -- the first stage at which a limit's keys and count are known */
+/*
+ * limit_stage -- the first stage at which a limit means something, and
+ * why: connections and concurrency from connect, messages and bytes
+ * (declared SIZE) from mail, recipients from rcpt; keys other than
+ * client_ip from mail, rcpt_domain from rcpt.
+ */
 static enum stage
-limit_stage(const struct rl_limit *l)
+limit_stage(const struct rl_limit *l, const char **why)
 {
-	enum stage	s = STAGE_CONNECT;
+	static const char *parts[] = { "client_ip", "sasl_user", "sender",
+				       "sender_domain", "rcpt_domain", "customer" };
+	enum stage	s = STAGE_CONNECT, ps;
 	unsigned	i, j;
 
-	if (l->count == RL_COUNT_MESSAGES || l->count == RL_COUNT_RECIPIENTS ||
-	    l->count == RL_COUNT_BYTES)
+	*why = "";
+	if (l->count == RL_COUNT_MESSAGES || l->count == RL_COUNT_BYTES) {
 		s = STAGE_MAIL;
+		*why = l->count == RL_COUNT_MESSAGES ? "it counts messages" :
+		    "it counts bytes";
+	} else if (l->count == RL_COUNT_RECIPIENTS) {
+		s = STAGE_RCPT;
+		*why = "it counts recipients";
+	}
 	for (i = 0; i < l->nkeys; i++)
 		for (j = 0; j < l->key[i].nparts; j++) {
-			if (l->key[i].part[j] == RL_PART_RCPT_DOMAIN)
-				return STAGE_RCPT;
-			if (l->key[i].part[j] != RL_PART_CLIENT_IP)
-				s = STAGE_MAIL;
+			ps = l->key[i].part[j] == RL_PART_RCPT_DOMAIN ? STAGE_RCPT :
+			    l->key[i].part[j] == RL_PART_CLIENT_IP ? STAGE_CONNECT :
+			    STAGE_MAIL;
+			if (ps > s) {
+				s = ps;
+				*why = parts[l->key[i].part[j]];
+			}
 		}
 	return s;
 }
@@ -121,14 +137,17 @@ p_limit(struct pctx *c)
 	struct named	*n = t->t == T_WORD ?
 			    find_named(c->r->limits, c->r->nlimits, t->s) : NULL;
 	struct expr	*e;
+	const char	*why;
+	enum stage	 ls;
 
 	if (n == NULL) {
-		perr(c, t, "no limit '%s' is defined before this rule", t->s);
+		perr(c, t, "no limit '%s' is defined before this rule", tok_text(t));
 		return NULL;
 	}
-	if (limit_stage(n->p) > c->stage) {
-		perr(c, t, "limit %s counts what is known only from stage %s; this "
-		    "rule runs at %s", t->s, stage_name(limit_stage(n->p)),
+	if ((ls = limit_stage(n->p, &why)) > c->stage) {
+		perr(c, t, "limit %s can be tested only from stage %s (%s%s); "
+		    "this rule runs at %s", t->s, stage_name(ls),
+		    strncmp(why, "it ", 3) == 0 ? "" : "its key uses ", why,
 		    stage_name(c->stage));
 		return NULL;
 	}
@@ -171,10 +190,18 @@ p_is(struct pctx *c, struct expr *e, const struct fact_info *fi)
 
 /* p_in -- FACT in LIST | in TABLE | in { ... } */
 static struct expr *
-p_in(struct pctx *c, struct expr *e)
+p_in(struct pctx *c, struct expr *e, const struct fact_info *fi)
 {
 	struct token	*t = ptok(c);
 	struct named	*n;
+
+	if (fi->type == FT_NUM || fi->type == FT_BOOL) {
+		perr(c, t, "'%s' is a %s: test it with %s", fi->name,
+		    fi->type == FT_NUM ? "number" : "yes/no fact",
+		    fi->type == FT_NUM ? "< <= > >= == !=" : "it alone or with not");
+		expr_free(e);
+		return NULL;
+	}
 
 	if (t->t == T_LBRACE) {
 		e->op = EX_INLIST;
@@ -195,7 +222,8 @@ p_in(struct pctx *c, struct expr *e)
 		e->op = EX_INTABLE;
 		e->table = n->p;
 	} else {
-		perr(c, t, "no list or table '%s' is defined before this rule", t->s);
+		perr(c, t, "no list or table '%s' is defined before this rule",
+		    tok_text(t));
 		expr_free(e);
 		return NULL;
 	}
@@ -257,9 +285,8 @@ p_fact(struct pctx *c, struct token *t)
 
 	if (t->t != T_WORD || word_is(t, "and") || word_is(t, "or") ||
 	    word_is(t, "is") || word_is(t, "in")) {
-		perr(c, t, "expected a fact, 'not', 'limit' or '(' here, not %s%s%s",
-		    t->t == T_END ? "the end of the line" : "'",
-		    t->t == T_END ? "" : t->s, t->t == T_END ? "" : "'");
+		perr(c, t, "expected a fact, 'not', 'limit' or '(' here, not '%s'",
+		    tok_text(t));
 		return NULL;
 	}
 	if (fact_lookup(t->s, t->len, &f) == -1) {
@@ -278,7 +305,7 @@ p_fact(struct pctx *c, struct token *t)
 	}
 	if (word_is(ptok(c), "in")) {
 		pnext(c);
-		return p_in(c, e);
+		return p_in(c, e, fi);
 	}
 	if (ptok(c)->t == T_OP)
 		return p_cmp(c, e, fi);
@@ -294,6 +321,11 @@ p_primary(struct pctx *c, unsigned depth)
 
 	if (depth > RULES_NEST_MAX) {
 		perr(c, t, "condition nested deeper than %d", RULES_NEST_MAX);
+		return NULL;
+	}
+	/* bounds the tree, hence the recursion of evaluation and freeing */
+	if (++c->terms > RULES_TERMS_MAX) {
+		perr(c, t, "condition longer than %d terms", RULES_TERMS_MAX);
 		return NULL;
 	}
 	if (word_is(t, "not"))
@@ -351,5 +383,6 @@ parse_or(struct pctx *c, unsigned depth)
 struct expr *
 expr_parse(struct pctx *c)
 {
+	c->terms = 0;
 	return parse_or(c, 0);
 }

@@ -29,6 +29,7 @@
 #define RULES_TOKEN_MAX		4096
 #define RULES_INCLUDE_DEPTH	16
 #define RULES_NEST_MAX		64
+#define RULES_TERMS_MAX		256	/* operands and `not`s of one condition */
 
 enum tok {
 	T_EOF,
@@ -41,7 +42,8 @@ enum tok {
 
 struct token {
 	enum tok	 t;
-	char		*s;		/* NUL-terminated text (T_WORD, T_STR, T_OP) */
+	char		*s;		/* NUL-terminated text, in toks.text */
+	size_t		 off;		/* of s in toks.text, while lexing */
 	size_t		 len;
 	unsigned	 line, col;
 };
@@ -49,7 +51,8 @@ struct token {
 struct toks {
 	const char	*file;
 	struct token	*v;
-	size_t		 n;
+	size_t		 n, cap;
+	char		*text;		/* every token's text, one allocation */
 };
 
 enum ex {
@@ -129,11 +132,13 @@ struct pctx {
 	const struct token *at;		/* the string being compiled */
 	const char	*chain[RULES_INCLUDE_DEPTH + 1];	/* realpaths of the include chain */
 	unsigned	 depth;
+	unsigned	 terms;		/* of the condition being parsed */
 };
 
 int	 lex_file(const char *, struct toks *, struct diag *);
 void	 toks_free(struct toks *);
 
+const char *tok_text(const struct token *);
 struct token *ptok(struct pctx *);
 void	 perr(struct pctx *, const struct token *, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -11,10 +11,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "rules_int.h"
@@ -26,6 +28,7 @@ struct lex {
 	unsigned	 line, col;
 	struct diag	*d;
 	struct toks	*out;
+	struct buf	 text;		/* token texts, NUL-separated */
 };
 
 /* wordch -- a byte that may be part of a word */
@@ -37,19 +40,38 @@ wordch(int c)
 	    c == '@' || c == '*' || c == '+' || c == '/' || c == '-';
 }
 
-/* emit -- append a token */
+/* emit -- append a token (its text goes to lx->text) */
 static void
 emit(struct lex *lx, enum tok t, const char *s, size_t len, unsigned col)
 {
+	struct toks	*o = lx->out;
 	struct token	*k;
 
-	lx->out->v = xreallocarray(lx->out->v, lx->out->n + 1, sizeof(*k));
-	k = &lx->out->v[lx->out->n++];
+	if (o->n == o->cap) {
+		o->cap = o->cap < 64 ? 64 : o->cap * 2;
+		o->v = xreallocarray(o->v, o->cap, sizeof(*k));
+	}
+	k = &o->v[o->n++];
 	k->t = t;
-	k->s = xstrndup(s != NULL ? s : "", len);
+	k->s = NULL;
+	k->off = lx->text.len;
 	k->len = len;
 	k->line = lx->line;
 	k->col = col;
+	if (len > 0)
+		buf_append(&lx->text, s, len);
+	buf_putc(&lx->text, '\0');
+}
+
+/* tok_text -- a token for messages: its text, or what ends a statement */
+const char *
+tok_text(const struct token *t)
+{
+	if (t->t == T_EOF)
+		return "end of file";
+	if (t->t == T_END)
+		return t->s[0] == ';' ? ";" : "end of line";
+	return t->s;
 }
 
 /* advance -- move n bytes on the current line */
@@ -198,33 +220,49 @@ lex_all(struct lex *lx)
 	emit(lx, T_EOF, NULL, 0, lx->col);
 }
 
-/* lex_file -- read and lex path; 0, or -1 when it cannot be read */
-int
-lex_file(const char *path, struct toks *out, struct diag *d)
+/* read_file -- the whole of a regular file up to RULES_FILE_MAX; NULL on error */
+static char *
+read_file(const char *path, size_t *len, struct diag *d)
 {
-	FILE		*f;
 	struct stat	 st;
 	char		*data;
-	size_t		 n;
-	struct lex	 lx;
+	ssize_t		 r;
+	int		 fd;
 
-	memset(out, 0, sizeof(*out));
-	out->file = path;
-	if ((f = fopen(path, "r")) == NULL || fstat(fileno(f), &st) == -1) {
+	/* O_NONBLOCK: a FIFO named in an include must not hang the load */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
 		diag_error(d, path, 0, 0, "cannot read: %s", strerror(errno));
-		if (f != NULL)
-			(void)fclose(f);
-		return -1;
+		if (fd != -1)
+			(void)close(fd);
+		return NULL;
 	}
 	if (st.st_size > RULES_FILE_MAX || !S_ISREG(st.st_mode)) {
 		diag_error(d, path, 0, 0, S_ISREG(st.st_mode) ?
 		    "larger than %d bytes" : "not a regular file", RULES_FILE_MAX);
-		(void)fclose(f);
-		return -1;
+		(void)close(fd);
+		return NULL;
 	}
 	data = xmalloc((size_t)st.st_size + 1);
-	n = fread(data, 1, (size_t)st.st_size, f);
-	(void)fclose(f);
+	for (*len = 0; *len < (size_t)st.st_size; *len += (size_t)r)
+		if ((r = read(fd, data + *len, (size_t)st.st_size - *len)) <= 0)
+			break;
+	(void)close(fd);
+	return data;
+}
+
+/* lex_file -- read and lex path; 0, or -1 when it cannot be read */
+int
+lex_file(const char *path, struct toks *out, struct diag *d)
+{
+	char		*data;
+	size_t		 n, i;
+	struct lex	 lx;
+
+	memset(out, 0, sizeof(*out));
+	out->file = path;
+	if ((data = read_file(path, &n, d)) == NULL)
+		return -1;
 	memset(&lx, 0, sizeof(lx));
 	lx.file = path;
 	lx.p = data;
@@ -235,6 +273,9 @@ lex_file(const char *path, struct toks *out, struct diag *d)
 	lx.out = out;
 	lex_all(&lx);
 	free(data);
+	out->text = buf_release(&lx.text);
+	for (i = 0; i < out->n; i++)
+		out->v[i].s = out->text + out->v[i].off;
 	return 0;
 }
 
@@ -242,11 +283,9 @@ lex_file(const char *path, struct toks *out, struct diag *d)
 void
 toks_free(struct toks *t)
 {
-	size_t	i;
-
-	for (i = 0; i < t->n; i++)
-		free(t->v[i].s);
+	free(t->text);
 	free(t->v);
+	t->text = NULL;
 	t->v = NULL;
-	t->n = 0;
+	t->n = t->cap = 0;
 }

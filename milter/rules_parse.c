@@ -97,7 +97,7 @@ expect_end(struct pctx *c)
 			pnext(c);
 		return 0;
 	}
-	perr(c, t, "unexpected '%s' at the end of the statement", t->s);
+	perr(c, t, "unexpected '%s' at the end of the statement", tok_text(t));
 	return -1;
 }
 
@@ -150,17 +150,23 @@ rules_new_name(struct pctx *c, const char *kind)
 {
 	struct token	*t = pnext(c);
 	struct named	*o = NULL;
+	const char	*okind = "list";
 
 	if (t->t != T_WORD || !ident_ok(t->s)) {
 		perr(c, t, "expected a %s name", kind);
 		return NULL;
 	}
-	if ((o = find_named(c->r->lists, c->r->nlists, t->s)) == NULL &&
-	    (o = find_named(c->r->tables, c->r->ntables, t->s)) == NULL)
-		o = find_named(c->r->limits, c->r->nlimits, t->s);
+	/* one name, one kind: `in NAME` must not be ambiguous */
+	o = find_named(c->r->lists, c->r->nlists, t->s);
+	if (o == NULL && (o = find_named(c->r->tables, c->r->ntables, t->s)) != NULL)
+		okind = "table";
+	if (o == NULL && (o = find_named(c->r->limits, c->r->nlimits, t->s)) != NULL)
+		okind = "limit";
 	if (o != NULL) {
-		perr(c, t, "%s '%s' is already defined at %s:%u", kind, t->s,
-		    o->file, o->line);
+		perr(c, t, "%s '%s' is already defined %s%s%sat %s:%u", kind, t->s,
+		    strcmp(okind, kind) != 0 ? "(as a " : "",
+		    strcmp(okind, kind) != 0 ? okind : "",
+		    strcmp(okind, kind) != 0 ? ") " : "", o->file, o->line);
 		return NULL;
 	}
 	return t;
@@ -408,7 +414,7 @@ statement(struct pctx *c)
 	if (word_is(kw, "dnsbl"))
 		return st_dnsbl(c, kw);
 	perr(c, kw, "expected a statement (footer, list, table, dnsbl, limit, "
-	    "rule, include), not '%s'", kw->s);
+	    "rule, include), not '%s'", tok_text(kw));
 	return -1;
 }
 

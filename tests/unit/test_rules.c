@@ -118,7 +118,7 @@ static const struct {
 	    ":1:62:", "no table 't'" },
 	{ "limit l { count messages; key sasl_user; rate 1/1m }\n"
 	    "rule r at connect {\n\tif limit l exceeded\n\taccept\n}\n", ":3:11:",
-	    "known only from stage mail" },
+	    "only from stage mail (it counts messages)" },
 	{ "dnsbl zen { zone zen.example }\n", ":1:1:", "not yet implemented" },
 	{ "frobnicate\n", ":1:1:", "expected a statement" },
 	{ "rule r at rcpt {\n\tlog \"unterminated\n}\n", ":2:6:", "unterminated string" },
