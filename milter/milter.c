@@ -128,6 +128,9 @@ reply(SMFICTX *ctx, struct verdict *v)
 		set_reply(ctx, v);
 		rc = SMFIS_REJECT;
 		break;
+	case VERDICT_DONE:
+		rc = SMFIS_ACCEPT;
+		break;
 	}
 	verdict_clear(v);
 	return rc;
@@ -137,8 +140,8 @@ reply(SMFICTX *ctx, struct verdict *v)
 static unsigned long
 want_flags(const struct session_plan *p)
 {
-	unsigned long	w = SMFIP_NOUNKNOWN | SMFIP_NOEOH | SMFIP_NR_CONN |
-			    SMFIP_NR_HDR | SMFIP_NR_BODY;
+	unsigned long	w = SMFIP_NOUNKNOWN | SMFIP_NOEOH | SMFIP_NR_HDR |
+			    SMFIP_NR_BODY;
 	static const struct {
 		unsigned	ev;
 		unsigned long	no, nr;
@@ -152,6 +155,8 @@ want_flags(const struct session_plan *p)
 	};
 	size_t		i;
 
+	if (!(p->reply & SESSION_EV_CONNECT))
+		w |= SMFIP_NR_CONN;
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		if (!(p->need & map[i].ev))
 			w |= map[i].no;
@@ -161,19 +166,37 @@ want_flags(const struct session_plan *p)
 	return w;
 }
 
-/* mlfi_negotiate -- take only the callbacks and macros the rules need */
+/* start -- a session for this milter connection, with the rules in force */
+static struct session *
+start(SMFICTX *ctx)
+{
+	struct rules	*r = current_rules();
+	struct session	*s = session_new(r, cur_cfg, cur_store);
+
+	rules_unref(r);
+	__atomic_add_fetch(&active, 1, __ATOMIC_RELAXED);
+	(void)smfi_setpriv(ctx, s);
+	return s;
+}
+
+/*
+ * mlfi_negotiate -- take only the callbacks and macros the rules need.
+ * The session starts here, so that it uses the very rule set whose
+ * needs were negotiated, even when a reload comes in between.
+ */
 static sfsistat
 mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	struct session_plan	 p;
-	struct rules		*r = current_rules();
+	struct session		*s = smfi_getpriv(ctx);
 
 	(void)f2;
 	(void)f3;
-	session_plan(r, &p);
-	rules_unref(r);
+	if (s == NULL)
+		s = start(ctx);
+	session_plan(session_rules(s), &p);
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST);
 	*pf1 = f1 & want_flags(&p);
 	*pf2 = *pf3 = 0;
@@ -191,23 +214,16 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	return SMFIS_CONTINUE;
 }
 
-/* mlfi_connect -- a new client: start its session */
+/* mlfi_connect -- a new client: connect-stage rules */
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 {
 	struct session	*s = smfi_getpriv(ctx);
-	struct rules	*r;
 	struct verdict	 v;
 
-	if (s != NULL) {	/* should not happen: close always comes first */
-		session_free(s);
-		__atomic_sub_fetch(&active, 1, __ATOMIC_RELAXED);
-	}
-	r = current_rules();
-	s = session_new(r, cur_cfg, cur_store);
-	rules_unref(r);
-	__atomic_add_fetch(&active, 1, __ATOMIC_RELAXED);
-	(void)smfi_setpriv(ctx, s);
+	/* started at negotiation; anew after a close (XCLIENT reuses the connection) */
+	if (s == NULL)
+		s = start(ctx);
 	verdict_init(&v);
 	session_connect(s, hostname, addr, sym(ctx, "{daemon_name}"), &v);
 	return reply(ctx, &v);

@@ -32,6 +32,7 @@
 
 struct session {
 	struct rules		*rules;
+	struct session_plan	 plan;		/* what was negotiated for these rules */
 	const struct cfg	*cfg;
 	struct rl_store		*store;
 	struct rl_held		*held;		/* concurrency slots of this connection */
@@ -167,6 +168,15 @@ session_plan(const struct rules *r, struct session_plan *p)
 		p->need |= SESSION_EV_BODY;
 	if (p->need & SESSION_EV_EOM)
 		p->reply |= SESSION_EV_EOM;
+	/*
+	 * Rules of the connect stage alone: once a connection is admitted
+	 * there is nothing left to do, and answering accept at connect
+	 * spares the MTA every later round trip of the session.
+	 */
+	p->connect_only = !(n.stages & ~(1u << STAGE_CONNECT)) && !msg_limits &&
+	    !n.header && !n.body;
+	if (p->connect_only)
+		p->reply |= SESSION_EV_CONNECT;
 }
 
 /* session_new -- a connection's state, holding a reference to its rules */
@@ -179,8 +189,16 @@ session_new(struct rules *rules, const struct cfg *cfg, struct rl_store *store)
 	s->rules = rules;
 	s->cfg = cfg;
 	s->store = store;
+	session_plan(rules, &s->plan);
 	verdict_init(&s->deferred);
 	return s;
+}
+
+/* session_rules -- the rule set the session uses */
+struct rules *
+session_rules(const struct session *s)
+{
+	return s->rules;
 }
 
 /* message_reset -- forget the message (new MAIL, end of message, abort) */
@@ -533,6 +551,8 @@ session_connect(struct session *s, const char *hostname,
 		log_warn("NOQUEUE: rate counters: cannot count the connection of %s",
 		    s->ipstr);
 	s->held = rl_conn_open(s->store, rules_limits(s->rules), nl, &ev);
+	if (s->plan.connect_only && v->kind == VERDICT_CONTINUE)
+		v->kind = VERDICT_DONE;
 }
 
 /* deliver_pending -- hand over a connect-stage refusal (once) */

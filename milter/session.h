@@ -34,10 +34,12 @@
 #define SESSION_EV_HEADER	0x10
 #define SESSION_EV_BODY		0x20
 #define SESSION_EV_EOM		0x40
+#define SESSION_EV_CONNECT	0x80
 
 struct session_plan {
 	unsigned	need;		/* events to receive */
 	unsigned	reply;		/* events that may get a reply other than continue */
+	int		connect_only;	/* nothing to check after connect unless a refusal is pending */
 };
 
 /* a header the rules add at end of message */
@@ -51,6 +53,7 @@ struct session;
 void	session_plan(const struct rules *, struct session_plan *);
 struct session *session_new(struct rules *, const struct cfg *,
 	    struct rl_store *);
+struct rules *session_rules(const struct session *);
 void	session_free(struct session *);
 void	session_connect(struct session *, const char *, const struct sockaddr *,
 	    const char *, struct verdict *);

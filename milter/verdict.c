@@ -210,6 +210,18 @@ log_decision(const struct rules_match *m, const struct verdict_src *src,
 	buf_free(&b);
 }
 
+/* reply_shows -- does one line of the reply hold the reference? */
+static int
+reply_shows(const struct reply *r, const char *tag)
+{
+	unsigned	i;
+
+	for (i = 0; i < r->nlines; i++)
+		if (strstr(r->line[i], tag) != NULL)
+			return 1;
+	return 0;
+}
+
 /*
  * build_reply -- expand the rule's text and the footer, add "(ref REF)"
  * unless one of them shows ${ref}, and wrap it into reply lines.
@@ -217,18 +229,34 @@ log_decision(const struct rules_match *m, const struct verdict_src *src,
 static void
 build_reply(struct reply *r, const struct rules_match *m, struct vctx *c)
 {
-	struct buf	text = BUF_INIT, foot = BUF_INIT;
+	struct buf	text = BUF_INIT, foot = BUF_INIT, full = BUF_INIT;
 	const struct tmpl *footer = c->src->footer;
+	char		tag[VERDICT_REF_LEN + 8];
+	size_t		keep;
+	int		add;
 
 	if (m->text != NULL)
 		tmpl_expand(m->text, vctx_value, c, &text);
 	if (footer != NULL)
 		tmpl_expand(footer, vctx_value, c, &foot);
-	if ((m->text == NULL || !tmpl_uses(m->text, V_REF)) &&
-	    (footer == NULL || !tmpl_uses(footer, V_REF)))
-		buf_printf(&text, "%s(ref %s)", text.len ? " " : "", c->ref);
-	reply_build(r, m->code, m->ecode, buf_str(&text),
-	    foot.len ? buf_str(&foot) : NULL);
+	add = (m->text == NULL || !tmpl_uses(m->text, V_REF)) &&
+	    (footer == NULL || !tmpl_uses(footer, V_REF));
+	(void)snprintf(tag, sizeof(tag), "(ref %s)", c->ref);
+	/* text too long for 32 lines would lose its ref: cut it until it fits */
+	for (keep = text.len;; keep /= 2) {
+		buf_reset(&full);
+		buf_append(&full, text.data != NULL ? text.data : "", keep);
+		if (keep < text.len)
+			buf_puts(&full, "...");
+		if (add)
+			buf_printf(&full, "%s%s", full.len ? " " : "", tag);
+		reply_build(r, m->code, m->ecode, buf_str(&full),
+		    foot.len ? buf_str(&foot) : NULL);
+		if (!add || keep == 0 || reply_shows(r, c->ref))
+			break;
+		reply_free(r);
+	}
+	buf_free(&full);
 	buf_free(&text);
 	buf_free(&foot);
 }

@@ -20,7 +20,8 @@
 enum verdict_kind {
 	VERDICT_CONTINUE,	/* let the command through */
 	VERDICT_TEMPFAIL,	/* 4xx with reply */
-	VERDICT_REJECT		/* 5xx with reply */
+	VERDICT_REJECT,		/* 5xx with reply */
+	VERDICT_DONE		/* nothing more to check on this connection: SMFIS_ACCEPT */
 };
 
 struct verdict {

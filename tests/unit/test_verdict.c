@@ -43,6 +43,8 @@ compile(const char *text)
 static void
 value(void *arg, int id, struct buf *out)
 {
+	int	i;
+
 	(void)arg;
 	switch (id) {
 	case F_MAIL_FROM:
@@ -53,6 +55,10 @@ value(void *arg, int id, struct buf *out)
 		break;
 	case V_HOSTNAME:
 		buf_puts(out, "mx.example.net");
+		break;
+	case F_RCPT:		/* 1000 bytes of 9-letter words */
+		for (i = 0; i < 100; i++)
+			buf_puts(out, "abcdefghi ");
 		break;
 	}
 }
@@ -142,6 +148,35 @@ START_TEST(test_tempfail_reply_and_log)
 	buf_free(&logs);
 	buf_free(&got);
 	buf_free(&want);
+}
+END_TEST
+
+START_TEST(test_ref_survives_long_text)
+{
+	struct buf		 tx = BUF_INIT;
+	struct verdict		 v;
+	struct verdict_src	 src;
+	struct rules_match	 m;
+	struct tmpl		*t;
+	int			 i;
+
+	for (i = 0; i < 40; i++)	/* 40 kB of text: more than 32 lines */
+		buf_puts(&tx, "${rcpt}");
+	t = compile(buf_str(&tx));
+	src_init(&src, NULL, 0);
+	match_init(&m, RA_TEMPFAIL, t);
+	verdict_init(&v);
+	log_capture(&tx);
+	ck_assert_int_eq(verdict_decide(&v, &m, &src), 1);
+	log_capture(NULL);
+	ck_assert_ptr_nonnull(strstr(buf_str(&tx), v.ref));
+	ck_assert_uint_le(v.reply.nlines, REPLY_MAX_LINES);
+	ck_assert_uint_ge(v.reply.nlines, 8);
+	ck_assert_ptr_nonnull(strstr(v.reply.line[v.reply.nlines - 1], v.ref));
+	ck_assert_ptr_nonnull(strstr(v.reply.line[v.reply.nlines - 1], "... (ref "));
+	verdict_clear(&v);
+	tmpl_free(t);
+	buf_free(&tx);
 }
 END_TEST
 
@@ -288,6 +323,7 @@ verdict_suite(void)
 	tcase_add_test(tc, test_refs_unique);
 	tcase_add_test(tc, test_tempfail_reply_and_log);
 	tcase_add_test(tc, test_ref_not_repeated);
+	tcase_add_test(tc, test_ref_survives_long_text);
 	tcase_add_test(tc, test_monitor);
 	tcase_add_test(tc, test_limit_vars);
 	tcase_add_test(tc, test_internal_error);
