@@ -128,8 +128,8 @@ static const struct word bool_words[] = {
 	{ "yes", 1 }, { "no", 0 }, { NULL, 0 }
 };
 
-#define NO_DNS	"this build has no DNS checks"
-#define NO_AUTH	"this build has no SPF, DKIM or DMARC checks"
+#define NO_DNS	"no DNS checks yet"
+#define NO_AUTH	"no SPF, DKIM or DMARC checks yet"
 #define OFF(f)	offsetof(struct cfg, f)
 
 static const struct param params[] = {
@@ -182,18 +182,18 @@ static const struct param params[] = {
 	  "decayed are dropped first.", NULL },
 	{ "store_error", PT_ENUM, "fallback", 0, 0, OFF(store_error),
 	  store_error_words, 0, "When Redis is unreachable: fallback to "
-	  "local counters, or tempfail.", "this build has no redis store" },
+	  "local counters, or tempfail.", "no redis store yet" },
 	{ "state_file", PT_PATH, "", 0, 0, OFF(state_file), NULL, PF_EMPTY_OK,
 	  "Memory store snapshot, written at stop and read at start (an "
 	  "absolute path). Empty: counters start afresh.",
-	  "this build does not save counters" },
+	  "counters are not saved yet" },
 	{ "add_auth_results", PT_BOOL, "yes", 0, 0, OFF(add_auth_results),
 	  bool_words, 0, "Add an Authentication-Results header (RFC 8601).",
 	  NO_AUTH },
 	{ "dkim_max_signatures", PT_COUNT, "8", 1, 64,
 	  OFF(dkim_max_signatures), NULL, 0, "DKIM signatures evaluated per "
 	  "message; more are ignored (and logged).",
-	  "this build has no DKIM checks" },
+	  "no DKIM checks yet" },
 };
 
 #define NPARAMS	(sizeof(params) / sizeof(params[0]))
@@ -1124,7 +1124,8 @@ cfg_write_defaults(struct buf *out)
 			buf_putc(&text, ' ');
 		range(&text, &params[i]);
 		if (params[i].notyet != NULL)
-			buf_printf(&text, " Not implemented yet: %s.",
+			buf_printf(&text, " Not yet implemented in this build (%s): "
+			    "setting it gives a warning.",
 			    params[i].notyet);
 		buf_putc(out, '\n');
 		comment(out, buf_str(&text));

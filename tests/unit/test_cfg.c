@@ -771,6 +771,56 @@ START_TEST(test_empty_hostname)
 }
 END_TEST
 
+/*
+ * mxgate.conf(5) documents every parameter of the table with its default,
+ * as "\fBNAME\fR = \fIDEFAULT\fR" or "\fBNAME\fR = (empty)"
+ */
+START_TEST(test_man_page)
+{
+	const char	*src = getenv("srcdir"), *l, *eq, *nl;
+	struct buf	 gen = BUF_INIT, man = BUF_INIT, want = BUF_INIT;
+	char		 p[512], chunk[4096];
+	size_t		 n, count = 0;
+	FILE		*f;
+
+	(void)snprintf(p, sizeof(p), "%s/man/mxgate.conf.5",
+	    src != NULL ? src : ".");
+	f = fopen(p, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", p);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&man, chunk, n);
+	fclose(f);
+	cfg_write_defaults(&gen);
+	/* the parameter lines of the generated file: "# NAME =[ DEFAULT]" */
+	for (l = buf_str(&gen); (nl = strchr(l, '\n')) != NULL; l = nl + 1) {
+		if (strncmp(l, "# ", 2) != 0 || (eq = strstr(l, " =")) == NULL ||
+		    eq > nl || memchr(l + 2, ' ', eq - l - 2) != NULL)
+			continue;
+		buf_reset(&want);
+		buf_printf(&want, "\n\\fB%.*s\\fR = ", (int)(eq - l - 2), l + 2);
+		if (eq + 2 >= nl)
+			buf_puts(&want, "(empty)");
+		else {
+			buf_puts(&want, "\\fI");
+			for (eq += 3; eq < nl; eq++)
+				if (*eq == '-')
+					buf_puts(&want, "\\-");
+				else
+					buf_putc(&want, *eq);
+			buf_puts(&want, "\\fR");
+		}
+		buf_putc(&want, '\n');
+		ck_assert_msg(strstr(buf_str(&man), buf_str(&want)) != NULL,
+		    "%s lacks %s", p, buf_str(&want));
+		count++;
+	}
+	ck_assert_uint_eq(count, NFIELDS);
+	buf_free(&gen);
+	buf_free(&man);
+	buf_free(&want);
+}
+END_TEST
+
 /* cfg_free releases everything and the struct can be loaded again */
 START_TEST(test_reload)
 {
@@ -810,6 +860,7 @@ main(void)
 	tcase_add_loop_test(tc, test_big_file, 0, NELEM(big_cases));
 	tcase_add_test(tc, test_unreadable);
 	tcase_add_test(tc, test_shipped);
+	tcase_add_test(tc, test_man_page);
 	tcase_add_test(tc, test_empty_hostname);
 	tcase_add_test(tc, test_reload);
 	suite_add_tcase(s, tc);
