@@ -4,7 +4,11 @@
  * Parsing is strict: the whole input must be one address (no spaces, no
  * zone id, no trailing bytes), at most INET6_ADDRSTRLEN bytes. Functions
  * return 0 on success and -1 on error. An IPv4-mapped IPv6 address is
- * stored as AF_INET.
+ * stored as AF_INET. ip_parse_cidr takes "ADDR" (the full prefix) or
+ * "ADDR/N" with N plain decimal in 0..32 or 0..128 (96..128 for a mapped
+ * address, which counts its ::ffff:0:0/96 part); host bits are cleared.
+ * ip_format writes RFC 5952 text itself (see fmt6), and "" rather than a
+ * truncated address when out is too small (IP_STRLEN always fits).
  */
 #include "config.h"
 
@@ -13,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compat.h"
 #include "ipaddr.h"
 #include "num.h"
 
@@ -156,14 +161,52 @@ ip_equal(const struct ipaddr *a, const struct ipaddr *b)
 	    memcmp(a->b, b->b, ip_maxlen(a) / 8) == 0;
 }
 
-/* ip_format -- the text form (RFC 5952 for IPv6), "" for no address */
+/*
+ * fmt6 -- RFC 5952 text of an IPv6 address: lower-case hex, no leading
+ * zeros, the first longest run of two or more zero groups as "::".
+ * Written out rather than left to inet_ntop, whose mixed "::a.b.c.d"
+ * form for IPv4-compatible addresses varies between C libraries.
+ */
+static void
+fmt6(const uint8_t *b, char *out, size_t outlen)
+{
+	char		 tmp[IP_STRLEN];
+	unsigned	 g[8], i, best = 8, bestlen = 0, run;
+	size_t		 n = 0;
+
+	for (i = 0; i < 8; i++)
+		g[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+	for (i = 0; i < 8; i += run ? run : 1) {
+		for (run = 0; i + run < 8 && g[i + run] == 0; run++)
+			;
+		if (run >= 2 && run > bestlen) {
+			best = i;
+			bestlen = run;
+		}
+	}
+	for (i = 0; i < 8; i++) {
+		if (i == best) {
+			n += (size_t)snprintf(tmp + n, sizeof(tmp) - n, "::");
+			i += bestlen - 1;
+			continue;
+		}
+		n += (size_t)snprintf(tmp + n, sizeof(tmp) - n, "%s%x",
+		    i == 0 || i == best + bestlen ? "" : ":", g[i]);
+	}
+	if (strlcpy(out, tmp, outlen) >= outlen)
+		out[0] = '\0';
+}
+
+/* ip_format -- the text form (RFC 5952 for IPv6); "" for no address or a too small out */
 void
 ip_format(const struct ipaddr *ip, char *out, size_t outlen)
 {
 	if (outlen == 0)
 		return;
 	out[0] = '\0';
-	if (ip->family == 0 ||
-	    inet_ntop(ip->family, ip->b, out, (socklen_t)outlen) == NULL)
+	if (ip->family == AF_INET6)
+		fmt6(ip->b, out, outlen);
+	else if (ip->family == AF_INET &&
+	    inet_ntop(AF_INET, ip->b, out, (socklen_t)outlen) == NULL)
 		out[0] = '\0';
 }

@@ -29,6 +29,34 @@ static const struct {
 	{ "", -1, 0, "" },
 	{ "example.com", -1, 0, "" },
 	{ "1:2:3:4:5:6:7:8:9", -1, 0, "" },
+	{ "01.2.3.4", -1, 0, "" },
+	{ "1.2.3.4.5", -1, 0, "" },
+	{ "0x7f.0.0.1", -1, 0, "" },
+	{ "127.1", -1, 0, "" },
+	{ "192.0.2.1/32", -1, 0, "" },
+	{ "192.0.2.1\n", -1, 0, "" },
+	{ "[::1]", -1, 0, "" },
+	{ "2001:db8::1 ", -1, 0, "" },
+	{ "2001:db8:::1", -1, 0, "" },
+	{ "12345::1", -1, 0, "" },
+	{ "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255x", -1, 0, "" },
+	{ "0000:0000:0000:0000:0000:0000:0000:0000:0000", -1, 0, "" },
+	{ "0.0.0.0", 0, AF_INET, "0.0.0.0" },
+	{ "255.255.255.255", 0, AF_INET, "255.255.255.255" },
+	{ "::", 0, AF_INET6, "::" },
+	{ "::FFFF:10.0.0.1", 0, AF_INET, "10.0.0.1" },
+	{ "::ffff:a00:1", 0, AF_INET, "10.0.0.1" },
+	{ "::192.0.2.1", 0, AF_INET6, "::c000:201" },
+	{ "::ffff:0:10.0.0.1", 0, AF_INET6, "::ffff:0:a00:1" },
+	/* RFC 5952: no leading zeros, first longest zero run, never "::" for one group */
+	{ "2001:0db8:0000:0000:0001:0000:0000:0001", 0, AF_INET6, "2001:db8::1:0:0:1" },
+	{ "2001:db8:0:0:1:0:0:0", 0, AF_INET6, "2001:db8:0:0:1::" },
+	{ "2001:db8:0:1:1:1:1:1", 0, AF_INET6, "2001:db8:0:1:1:1:1:1" },
+	{ "0:0:1:0:0:0:0:1", 0, AF_INET6, "0:0:1::1" },
+	{ "1:0:0:0:0:0:0:0", 0, AF_INET6, "1::" },
+	{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0, AF_INET6,
+	    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
+	{ "FE80::ABCD:0:0:1", 0, AF_INET6, "fe80::abcd:0:0:1" },
 };
 
 START_TEST(test_parse)
@@ -62,6 +90,26 @@ static const struct {
 	{ "::ffff:192.0.2.0/120", 0, "192.0.2.0", 24 },
 	{ "::ffff:192.0.2.0/90", -1, "", 0 },
 	{ "10.0.0.1/8/8", -1, "", 0 },
+	{ "192.0.2.1/32", 0, "192.0.2.1", 32 },
+	{ "192.0.2.1/-1", -1, "", 0 },
+	{ "192.0.2.1/+8", -1, "", 0 },
+	{ "192.0.2.1/ 8", -1, "", 0 },
+	{ "192.0.2.1 /8", -1, "", 0 },
+	{ "192.0.2.1/8 ", -1, "", 0 },
+	{ "192.0.2.1/0x8", -1, "", 0 },
+	{ "192.0.2.1/99999999999999999999999", -1, "", 0 },
+	{ "/24", -1, "", 0 },
+	{ "", -1, "", 0 },
+	{ "fe80::/10%eth0", -1, "", 0 },
+	{ "fe80::%eth0/10", -1, "", 0 },
+	{ "2001:db8::ff/121", 0, "2001:db8::80", 121 },
+	{ "2001:db8::/128", 0, "2001:db8::", 128 },
+	{ "::/0", 0, "::", 0 },
+	{ "ffff::/1", 0, "8000::", 1 },
+	{ "::ffff:192.0.2.1/128", 0, "192.0.2.1", 32 },
+	{ "::ffff:192.0.2.1/96", 0, "0.0.0.0", 0 },
+	{ "::ffff:192.0.2.1/129", -1, "", 0 },
+	{ "example.com/24", -1, "", 0 },
 };
 
 START_TEST(test_cidr)
@@ -93,6 +141,14 @@ static const struct {
 	{ "2001:db8:0:1::1", "2001:db8::/48", 1 },
 	{ "2001:db8:1::1", "2001:db8::/48", 0 },
 	{ "::ffff:10.1.1.1", "10.0.0.0/8", 1 },
+	{ "10.1.1.1", "::ffff:10.0.0.0/104", 1 },
+	{ "10.1.1.1", "0.0.0.0/0", 1 },
+	{ "2001:db8::1", "::/0", 1 },
+	{ "192.0.2.1", "::/0", 0 },
+	{ "192.0.2.1", "192.0.2.1", 1 },
+	{ "192.0.2.2", "192.0.2.1", 0 },
+	{ "2001:db8::8000:0:0:1", "2001:db8::/65", 0 },
+	{ "2001:db8::7fff:0:0:1", "2001:db8::/65", 1 },
 };
 
 START_TEST(test_in_net)
@@ -134,6 +190,71 @@ START_TEST(test_sockaddr_and_mask)
 }
 END_TEST
 
+/* ip_parse reads len bytes only, and refuses what does not fit */
+START_TEST(test_len_bounds)
+{
+	struct ipaddr	ip;
+	char		got[IP_STRLEN], small[8], longin[200];
+	unsigned	plen;
+
+	ck_assert_int_eq(ip_parse("192.0.2.1xyz", 9, &ip), 0);
+	ck_assert_int_eq(ip_parse("192.0.2.1xyz", 10, &ip), -1);
+	ck_assert_int_eq(ip_parse("192.0.2.1\0", 10, &ip), -1);
+	ck_assert_int_eq(ip.family, 0);
+	ck_assert_int_eq(ip_parse_cidr("10.0.0.0/8junk", 10, &ip, &plen), 0);
+	ck_assert_uint_eq(plen, 8);
+	memset(longin, '1', sizeof(longin));
+	ck_assert_int_eq(ip_parse(longin, sizeof(longin), &ip), -1);
+	ck_assert_int_eq(ip_parse_cidr(longin, sizeof(longin), &ip, &plen), -1);
+	/* the longest valid text fits IP_STRLEN with a prefix */
+	ck_assert_int_eq(ip_parse_cidr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe/127",
+	    43, &ip, &plen), 0);
+	ip_format(&ip, got, sizeof(got));
+	ck_assert_str_eq(got, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe");
+	/* too small an output buffer gives "", never a cut address */
+	ip_format(&ip, small, sizeof(small));
+	ck_assert_str_eq(small, "");
+	ck_assert_int_eq(ip_parse("192.0.2.100", 11, &ip), 0);
+	ip_format(&ip, small, sizeof(small));
+	ck_assert_str_eq(small, "");
+	memset(&ip, 0, sizeof(ip));
+	ip_format(&ip, got, sizeof(got));
+	ck_assert_str_eq(got, "");
+	ck_assert(!ip_equal(&ip, &ip));
+	ck_assert(!ip_in_net(&ip, &ip, 0));
+}
+END_TEST
+
+static const struct {
+	const char	*in;
+	unsigned	 len;
+	const char	*want;
+} mask_cases[] = {
+	{ "255.255.255.255", 0, "0.0.0.0" },
+	{ "255.255.255.255", 1, "128.0.0.0" },
+	{ "255.255.255.255", 7, "254.0.0.0" },
+	{ "255.255.255.255", 31, "255.255.255.254" },
+	{ "255.255.255.255", 32, "255.255.255.255" },
+	{ "255.255.255.255", 200, "255.255.255.255" },
+	{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 64, "ffff:ffff:ffff:ffff::" },
+	{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 68, "ffff:ffff:ffff:ffff:f000::" },
+	{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 127,
+	    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe" },
+	{ "2001:db8::1", 0, "::" },
+};
+
+START_TEST(test_mask)
+{
+	struct ipaddr	ip;
+	char		got[IP_STRLEN];
+
+	ck_assert_int_eq(ip_parse(mask_cases[_i].in, strlen(mask_cases[_i].in), &ip), 0);
+	ip_mask(&ip, mask_cases[_i].len);
+	ip_format(&ip, got, sizeof(got));
+	ck_assert_str_eq(got, mask_cases[_i].want);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -146,6 +267,8 @@ main(void)
 	tcase_add_loop_test(tc, test_cidr, 0, sizeof(cidr_cases) / sizeof(cidr_cases[0]));
 	tcase_add_loop_test(tc, test_in_net, 0, sizeof(in_cases) / sizeof(in_cases[0]));
 	tcase_add_test(tc, test_sockaddr_and_mask);
+	tcase_add_test(tc, test_len_bounds);
+	tcase_add_loop_test(tc, test_mask, 0, sizeof(mask_cases) / sizeof(mask_cases[0]));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
