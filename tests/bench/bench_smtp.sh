@@ -28,6 +28,9 @@ command -v smtp-source >/dev/null || { echo "SKIP: no smtp-source (postfix)"; ex
 h_setup
 sed -e 's|rate 60/1m burst 30|rate 1000000/1m burst 1000000|' \
     -e 's|max 20 }|max 1000 }|' "$here/../../rules/default.rules" >"$H/rules/test.rules"
+grep -q 'rate 1000000/1m burst 1000000' "$H/rules/test.rules" &&
+    grep -q 'max 1000 }' "$H/rules/test.rules" ||
+    die "default.rules changed: the bench could not raise its limits"
 h_netns
 h_postfix_conf
 postconf -c "$PF" -Me "203.0.113.1:2525/inet = 203.0.113.1:2525 inet n - n - - smtpd -o milter_macro_daemon_name=smtp"
@@ -46,7 +49,8 @@ run() {
 	local t0 t1
 	t0=$(date +%s.%N)
 	nsx smtp-source -m "$msgs" -s "$sess" -l 2000 -f bench@client.test \
-	    -t bench@rcpt.test "203.0.113.1:$1" >/dev/null 2>&1
+	    -t bench@rcpt.test "203.0.113.1:$1" >>"$H/log/smtp-source" 2>&1 ||
+	    note "smtp-source to port $1 failed: $(tail -n 2 "$H/log/smtp-source")"
 	t1=$(date +%s.%N)
 	calc "$t1 - $t0"
 }
@@ -69,9 +73,12 @@ n=$((rounds * msgs))
 deferred=$(grep -c 'action=tempfail' "$H/log/mxgate.log" || true)
 printf 'without mxgate: %.0f msg/s\n' "$(calc "$n / $to")"
 printf 'with mxgate:    %.0f msg/s\n' "$(calc "$n / $tw")"
-printf 'ratio:          %.3f (cost %.1f%%)\n' "$(calc "$to / $tw")" \
+printf 'ratio with/without: %.3f (cost %.1f%%)\n' "$(calc "$to / $tw")" \
     "$(calc "(1 - $to / $tw) * 100")"
 printf 'mxgate CPU:     %.4f ms per message (%d ticks of 1/%d s over %d messages)\n' \
     "$(calc "$c * 1000 / $ticks / $n")" "$c" "$ticks" "$n"
 echo "deferred by mxgate: $deferred"
+sent=$(((rounds + 1) * 2 * msgs))
+queued=$(grep -c 'smtpd\[[0-9]*\]: [0-9A-F]*: client=unknown\[203\.0\.113\.1\]' "$H/log/maillog" || true)
+echo "queued by Postfix: $queued of $sent sent (warm-up included)"
 h_done
