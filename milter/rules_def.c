@@ -19,13 +19,25 @@
 #define MAX_RATE	4294967295ULL
 #define MAX_WINDOW	(366ULL * 86400)
 
-/* skip_line -- to the end of the block's current line (not past '}') */
+/*
+ * skip_line -- after an error: to the end of the block's current line,
+ * over any { ... } on it (an inline set), but not past the block's '}'
+ */
 static void
 skip_line(struct pctx *c)
 {
-	while (ptok(c)->t != T_END && ptok(c)->t != T_RBRACE &&
-	    ptok(c)->t != T_EOF)
+	unsigned	depth = 0;
+	enum tok	t;
+
+	while ((t = ptok(c)->t) != T_EOF) {
+		if (depth == 0 && (t == T_END || t == T_RBRACE))
+			return;
+		if (t == T_LBRACE)
+			depth++;
+		else if (t == T_RBRACE)
+			depth--;
 		pnext(c);
+	}
 }
 
 /* key_part -- one part name (with /LEN for client_ip) into k */

@@ -88,12 +88,14 @@ lex_string(struct lex *lx)
 {
 	struct buf	 b = BUF_INIT;
 	unsigned	 col = lx->col;
-	int		 bad = 0;
+	int		 bad = 0;		/* one error per string */
 
 	advance(lx, 1);
 	for (;;) {
 		if (lx->p >= lx->end || *lx->p == '\n') {
-			diag_error(lx->d, lx->file, lx->line, col, "unterminated string");
+			if (!bad)
+				diag_error(lx->d, lx->file, lx->line, col,
+				    "unterminated string");
 			bad = 1;
 			break;
 		}
@@ -107,24 +109,24 @@ lex_string(struct lex *lx)
 				advance(lx, 2);
 				continue;
 			}
-			diag_error(lx->d, lx->file, lx->line, lx->col,
-			    "unknown escape in string (only \\\" and \\\\)");
+			if (!bad)
+				diag_error(lx->d, lx->file, lx->line, lx->col,
+				    "unknown escape in string (only \\\" and \\\\)");
 			bad = 1;
 		} else if ((unsigned char)*lx->p < ' ' && *lx->p != '\t') {
-			diag_error(lx->d, lx->file, lx->line, lx->col,
-			    "control byte 0x%02x in string", (unsigned char)*lx->p);
+			if (!bad)
+				diag_error(lx->d, lx->file, lx->line, lx->col,
+				    "control byte 0x%02x in string", (unsigned char)*lx->p);
 			bad = 1;
 		} else
 			buf_putc(&b, *lx->p);
 		advance(lx, 1);
 	}
-	if (b.len > RULES_TOKEN_MAX) {
+	if (b.len > RULES_TOKEN_MAX && !bad)
 		diag_error(lx->d, lx->file, lx->line, col,
 		    "string longer than %d bytes", RULES_TOKEN_MAX);
-		bad = 1;
-	}
-	if (!bad)
-		emit(lx, T_STR, b.data, b.len, col);
+	/* emitted even when bad (the error is out), so parsing goes on in step */
+	emit(lx, T_STR, b.data, b.len, col);
 	buf_free(&b);
 }
 
@@ -173,8 +175,7 @@ lex_one(struct lex *lx)
 		if ((size_t)(s - lx->p) > RULES_TOKEN_MAX)
 			diag_error(lx->d, lx->file, lx->line, lx->col,
 			    "word longer than %d bytes", RULES_TOKEN_MAX);
-		else
-			emit(lx, T_WORD, lx->p, (size_t)(s - lx->p), lx->col);
+		emit(lx, T_WORD, lx->p, (size_t)(s - lx->p), lx->col);
 		advance(lx, (size_t)(s - lx->p));
 	} else {
 		if (c >= ' ' && c < 0x7f)

@@ -317,7 +317,12 @@ st_list(struct pctx *c)
 			return -1;
 		}
 		path = path_of(c, t->s);
-		rc = list_load_file(l, path, c->d);
+		if (access(path, R_OK) == -1) {
+			perr(c, t, "list %s: cannot read %s: %s", name->s, path,
+			    strerror(errno));
+			rc = -1;
+		} else
+			rc = list_load_file(l, path, c->d);
 		free(path);
 	} else
 		rc = rules_list_items(c, l);

@@ -49,7 +49,8 @@ setup(void)
 {
 	(void)strlcpy(dir, "/tmp/test_rules.XXXXXX", sizeof(dir));
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	write_file("users.map", "alice n=5 customer=acme\n@example.com n=7\n");
+	write_file("users.map", "alice n=5 customer=acme\n@example.com n=7\n"
+	    "198.51.100.0/24 n=1\n");
 }
 
 static void
@@ -130,7 +131,42 @@ static const struct {
 	{ "rule r at rcpt { accept }\n\x01\n", ":2:1:", "unexpected byte" },
 	{ R("rcpt is x and or y"), ":2:19:", "expected a fact" },
 	{ R("not not"), ":2:12:", "expected a fact" },
-	{ "rule r at rcpt {\n\ttempfail 451 4.7.1 \"caf\xc3\xa9\"\n}\n", ":2:", "ASCII" },
+	{ "rule r at rcpt {\n\ttempfail 452 4.8.1000 \"x\"\n}\n", ":2:15:",
+	    "enhanced status code" },
+	{ "rule r at rcpt {\n\taccept\n\ttempfail 451 4.7.1 \"x\"\n}\n", ":3:2:",
+	    "at most one of accept" },
+	{ "rule r at\n", ":1:10:", "unknown stage 'end of line'" },
+	{ "limit l { count connections; key sasl_user /64; rate 1/1m }\n", ":1:44:",
+	    "follows a client_ip key" },
+	{ "limit l { count connections; count messages; key client_ip; rate 1/1m }\n",
+	    ":1:30:", "count is already set" },
+	{ "limit l { count connections; key client_ip/33; rate 1/1m }\n", ":1:34:",
+	    "bad prefix length" },
+	{ "table t \"users.map\"\nlimit l { count messages; key sasl_user; "
+	    "rate 1/1m; rate 10/1h; override t.n }\n", ":2:7:",
+	    "override needs a single rate line" },
+	{ "limit l { count recipients; key sasl_user; rate 1/1m }\n"
+	    "rule r at mail {\n\tif limit l exceeded\n\taccept\n}\n", ":3:11:",
+	    "only from stage rcpt (it counts recipients); this rule runs at mail" },
+	{ "limit l { count connections; key client_ip+rcpt_domain; rate 1/1m }\n"
+	    "rule r at mail {\n\tif limit l exceeded\n\taccept\n}\n", ":3:11:",
+	    "its key uses rcpt_domain" },
+	{ "limit l { count connections; key client_ip; rate 1/1m }\n"
+	    "rule r at rcpt {\n\tif limit l\n\taccept\n}\n", ":3:12:",
+	    "expected 'exceeded'" },
+	{ "list l { x }\nlimit l { count messages; key sasl_user; rate 1/1m }\n",
+	    ":2:7:", "limit 'l' is already defined (as a list) at " },
+	{ R("rcpt_count in { 1 }"), ":2:19:", "is a number" },
+	{ R("tls in { 1 }"), ":2:12:", "yes/no" },
+	{ R("ref is x"), ":2:5:", "reply variable" },
+	{ R("rcpt is x and rcpt is y or"), ":2:31:", "not 'end of line'" },
+	{ "rule r at rcpt {\n\tlog \"${retry_after}\"\n}\n", ":2:7:", "tests no limit" },
+	{ "rule r at mail {\n\tif sasl_user\n\theader \"X-A\" \"${rcpt_count}\"\n}\n",
+	    ":3:16:", "known only from stage rcpt" },
+	{ "footer \"${limit.max}\"\n", ":1:9:", "footer is shown at every stage" },
+	{ "footer \"a\"\nfooter \"b\"\n", ":2:1:", "footer is already set" },
+	{ "list l file \"nolist.txt\"\n", ":1:13:", "list l: cannot read" },
+	{ "include \"sub/*.rules\"\ninclude \"main.rules\"\n", ":2:1:", "include loop" },
 };
 
 START_TEST(test_errors)
@@ -140,11 +176,28 @@ START_TEST(test_errors)
 	char		 where[300];
 
 	ck_assert_ptr_null(r);
-	ck_assert_uint_ge(d.errors, 1);
+	/* one error: no cascade after it */
+	ck_assert_msg(d.errors == 1, "got %u errors: %s", d.errors, buf_str(&d.out));
 	(void)snprintf(where, sizeof(where), "%s/main.rules%s", dir, err_cases[_i].where);
 	ck_assert_msg(strstr(buf_str(&d.out), where) != NULL &&
 	    strstr(buf_str(&d.out), err_cases[_i].what) != NULL,
 	    "want %s ... %s, got: %s", where, err_cases[_i].what, buf_str(&d.out));
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_non_ascii)
+{
+	struct diag	 d = DIAG_INIT;
+	struct rules	*r = load("rule r at rcpt {\n\ttempfail 451 4.7.1 "
+			    "\"caf\xc3\xa9\"\n}\n", &d);
+	char		 want[300];
+
+	ck_assert_ptr_null(r);
+	ck_assert_uint_eq(d.errors, 2);
+	(void)snprintf(want, sizeof(want), "%s/main.rules:2:25: error: text must "
+	    "be printable ASCII", dir);
+	ck_assert_msg(strstr(buf_str(&d.out), want) != NULL, "%s", buf_str(&d.out));
 	diag_free(&d);
 }
 END_TEST
@@ -364,6 +417,76 @@ START_TEST(test_needs_and_summary)
 }
 END_TEST
 
+START_TEST(test_needs_footer)
+{
+	struct diag		 d = DIAG_INIT;
+	struct rules		*r;
+	struct rules_needs	 n;
+	struct buf		 b = BUF_INIT;
+
+	r = load("footer \"ref ${ref} for ${client_ip} at ${hostname}\"\n"
+	    "limit c { count concurrent; key client_ip; max 3 }\n"
+	    "rule h at helo monitor {\n\tif tls and limit c exceeded\n"
+	    "\ttempfail 421 4.7.0 \"${limit.name} ${limit.window}\"\n}\n"
+	    "rule d at data { header \"X-Seen\" \"${queue_id}\" }\n", &d);
+	ck_assert_msg(r != NULL, "%s", buf_str(&d.out));
+	rules_needs(r, &n);
+	ck_assert_uint_eq(n.stages, (1u << STAGE_HELO) | (1u << STAGE_DATA));
+	ck_assert(n.fact[F_CLIENT_IP] && n.fact[V_REF] && n.fact[V_HOSTNAME]);
+	ck_assert(n.fact[F_TLS] && n.fact[V_LIMIT_NAME] && n.fact[V_LIMIT_WINDOW]);
+	ck_assert(n.fact[V_QUEUE_ID] && !n.fact[V_RETRY_AFTER] && !n.fact[F_HELO]);
+	ck_assert(!n.body && !n.header);
+	ck_assert_ptr_nonnull(rules_footer(r));
+	ck_assert_uint_eq(rules_nlimits(r), 1);
+	ck_assert_str_eq(rules_limits(r)[0]->name, "c");
+	ck_assert_uint_eq(rules_limits(r)[0]->max, 3);
+	ck_assert(strstr(rules_path(r), "main.rules") != NULL);
+	rules_summary(r, &b);
+	ck_assert_str_eq(buf_str(&b), "2 rules (helo 1, data 1), 0 lists, 0 tables, 1 limit");
+	buf_free(&b);
+	rules_unref(r);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_limit_fields)
+{
+	struct diag		 d = DIAG_INIT;
+	struct rules		*r;
+	const struct rl_limit	*l;
+
+	r = load("table t \"users.map\"\n"
+	    "limit x { count messages\n\tkey client_ip/24 /48 sasl_user+rcpt_domain\n"
+	    "\trate 30/1m burst 10; rate 500/1d }\n"
+	    "limit y { count concurrent; key customer; max 4; override t.n }\n", &d);
+	ck_assert_msg(r != NULL, "%s", buf_str(&d.out));
+	ck_assert_uint_eq(rules_nlimits(r), 2);
+	l = rules_limits(r)[0];
+	ck_assert_int_eq(l->count, RL_COUNT_MESSAGES);
+	ck_assert_uint_eq(l->nkeys, 2);
+	ck_assert_uint_eq(l->key[0].nparts, 1);
+	ck_assert_uint_eq(l->key[0].v4len, 24);
+	ck_assert_uint_eq(l->key[0].v6len, 48);
+	ck_assert_uint_eq(l->key[1].nparts, 2);
+	ck_assert_int_eq(l->key[1].part[0], RL_PART_SASL_USER);
+	ck_assert_int_eq(l->key[1].part[1], RL_PART_RCPT_DOMAIN);
+	ck_assert_uint_eq(l->nwindows, 2);
+	ck_assert_uint_eq(l->window[0].n, 30);
+	ck_assert_uint_eq(l->window[0].secs, 60);
+	ck_assert_uint_eq(l->window[0].burst, 10);
+	ck_assert_int_eq(l->window[0].burst_set, 1);
+	ck_assert_uint_eq(l->window[1].burst, 500);
+	ck_assert_uint_eq(l->window[1].secs, 86400);
+	ck_assert_ptr_null(l->override);
+	l = rules_limits(r)[1];
+	ck_assert_uint_eq(l->max, 4);
+	ck_assert_ptr_eq(l->override, rules_tables(r)[0]);
+	ck_assert_str_eq(l->override_field, "n");
+	rules_unref(r);
+	diag_free(&d);
+}
+END_TEST
+
 START_TEST(test_include_glob)
 {
 	struct diag	 d = DIAG_INIT;
@@ -385,16 +508,338 @@ START_TEST(test_include_glob)
 }
 END_TEST
 
+/* ---- conditions, one rule at a time ---- */
+
+struct cenv {
+	struct env_state base;
+	const char	*hot;		/* names of exceeded limits, "a,b" */
+	int		 limfail;	/* the limit callback fails */
+	char		 calls[64];	/* limits asked, in order */
+};
+
+static int
+cfact_cb(void *arg, enum fact f, struct fact_value *v)
+{
+	return fact_cb(&((struct cenv *)arg)->base, f, v);
+}
+
+static int
+climit_cb(void *arg, const struct rl_limit *l, struct rl_result *r)
+{
+	struct cenv	*e = arg;
+	char		 want[16];
+
+	if (e->limfail)
+		return -1;
+	(void)strlcat(e->calls, l->name, sizeof(e->calls));
+	memset(r, 0, sizeof(*r));
+	(void)snprintf(want, sizeof(want), ",%s,", l->name);
+	if (e->hot != NULL) {
+		char	hot[64];
+
+		(void)snprintf(hot, sizeof(hot), ",%s,", e->hot);
+		r->exceeded = strstr(hot, want) != NULL;
+	}
+	r->retry_after = r->exceeded ? (uint64_t)l->name[0] : 0;
+	return 0;
+}
+
+static const char cond_head[] =
+    "list nets { 192.0.2.0/24, 2001:db8::/32 }\n"
+    "table users \"users.map\"\n"
+    "limit a { count connections; key client_ip; rate 10/1m }\n"
+    "limit b { count connections; key client_ip/24 /48; rate 10/1m }\n";
+
+#define OR_AND	"client_name is a or client_name is b and daemon_name is d"
+static const struct {
+	const char	*cond;
+	const char	*facts;
+	const char	*hot;		/* exceeded limits */
+	int		 want;
+	const char	*limit;		/* the limit that made it match */
+	const char	*calls;		/* limits asked, in order */
+} cond_cases[] = {
+	{ OR_AND, "client_name=a", NULL, 1, NULL, "" },
+	{ OR_AND, "client_name=b", NULL, 0, NULL, "" },
+	{ OR_AND, "client_name=b;daemon_name=d", NULL, 1, NULL, "" },
+	{ "not client_name is a and daemon_name is d", "client_name=x;daemon_name=d",
+	    NULL, 1, NULL, "" },
+	{ "not client_name is a and daemon_name is d", "client_name=a;daemon_name=d",
+	    NULL, 0, NULL, "" },
+	{ "not (client_name is a or daemon_name is d)", "daemon_name=d", NULL, 0,
+	    NULL, "" },
+	{ "((((client_name))))", "client_name=x", NULL, 1, NULL, "" },
+	{ "client_name", "", NULL, 0, NULL, "" },
+	{ "tls", "tls=0", NULL, 0, NULL, "" },
+	{ "tls", "tls=1", NULL, 1, NULL, "" },
+	{ "not tls", "", NULL, 1, NULL, "" },
+	{ "rcpt_count", "rcpt_count=0", NULL, 0, NULL, "" },
+	{ "client_ip", "client_ip=192.0.2.1", NULL, 1, NULL, "" },
+	{ "client_ip", "", NULL, 0, NULL, "" },
+	{ "client_ip is 2001:db8::1", "client_ip=2001:DB8:0:0::1", NULL, 1, NULL, "" },
+	{ "client_ip is not 192.0.2.1", "client_ip=192.0.2.2", NULL, 1, NULL, "" },
+	{ "client_name is not a", "", NULL, 1, NULL, "" },
+	{ "client_name is a", "", NULL, 0, NULL, "" },
+	{ "client_name is \"Mail.Example\"", "client_name=mail.example", NULL, 1, NULL, "" },
+	{ "client_ip in nets", "client_ip=192.0.2.7", NULL, 1, NULL, "" },
+	{ "client_ip in nets", "client_ip=198.51.100.1", NULL, 0, NULL, "" },
+	{ "client_ip in users", "client_ip=198.51.100.9", NULL, 1, NULL, "" },
+	{ "client_ip in users", "client_ip=192.0.2.9", NULL, 0, NULL, "" },
+	{ "rcpt in { a@x.test, @y.test }", "rcpt=b@Y.test", NULL, 1, NULL, "" },
+	{ "rcpt in { a@x.test, @y.test }", "rcpt=b@x.test", NULL, 0, NULL, "" },
+	{ "rcpt in users", "rcpt=bob@example.com", NULL, 1, NULL, "" },
+	{ "sasl_user in users", "sasl_user=alice", NULL, 1, NULL, "" },
+	{ "helo =~ \"^mail[0-9]*\\\\.example$\"", "helo=MAIL7.example", NULL, 1, NULL, "" },
+	{ "helo =~ \"^mail[0-9]*\\\\.example$\"", "helo=mail7xexample", NULL, 0, NULL, "" },
+	{ "client_name =~ \"^$\"", "", NULL, 1, NULL, "" },
+	{ "rcpt_count <= 2", "rcpt_count=2", NULL, 1, NULL, "" },
+	{ "rcpt_count < 2", "rcpt_count=2", NULL, 0, NULL, "" },
+	{ "rcpt_count > -1", "rcpt_count=0", NULL, 1, NULL, "" },
+	{ "rcpt_count == 7", "rcpt_count=7", NULL, 1, NULL, "" },
+	{ "rcpt_count > 1", "", NULL, 0, NULL, "" },
+	{ "limit a exceeded or limit b exceeded", "", "b", 1, "b", "ab" },
+	{ "limit a exceeded or limit b exceeded", "", "a,b", 1, "a", "a" },
+	{ "limit a exceeded and limit b exceeded", "", "a,b", 1, "a", "ab" },
+	{ "limit a exceeded and limit b exceeded", "", "b", 0, NULL, "a" },
+	{ "not limit a exceeded", "", "", 1, NULL, "a" },
+	{ "client_name is x and limit a exceeded or limit b exceeded", "", "a,b", 1,
+	    "b", "b" },
+	{ "client_name and (limit a exceeded or limit b exceeded)", "client_name=n",
+	    "b", 1, "b", "ab" },
+};
+
+START_TEST(test_cond)
+{
+	struct diag		 d = DIAG_INIT;
+	struct buf		 text = BUF_INIT;
+	struct rules		*r;
+	struct cenv		 e;
+	struct rules_env	 env = { &e, cfact_cb, climit_cb, matched_cb };
+	struct rules_match	 m;
+	char			 buf[256];
+	int			 got;
+
+	buf_printf(&text, "%srule t at rcpt {\n\tif %s\n\ttempfail 451 4.7.1 \"x\"\n}\n",
+	    cond_head, cond_cases[_i].cond);
+	r = load(buf_str(&text), &d);
+	ck_assert_msg(r != NULL, "%s", buf_str(&d.out));
+	memset(&e, 0, sizeof(e));
+	set_facts(&e.base, cond_cases[_i].facts, buf, sizeof(buf));
+	e.hot = cond_cases[_i].hot;
+	memset(&m, 0, sizeof(m));
+	got = rules_eval(r, STAGE_RCPT, &env, &m);
+	ck_assert_int_eq(got, cond_cases[_i].want);
+	ck_assert_str_eq(e.calls, cond_cases[_i].calls);
+	if (cond_cases[_i].limit == NULL)
+		ck_assert_ptr_null(got == 1 ? m.limit : NULL);
+	else {
+		ck_assert_ptr_nonnull(m.limit);
+		ck_assert_str_eq(m.limit->name, cond_cases[_i].limit);
+		ck_assert_uint_eq(m.limit_result.retry_after,
+		    (uint64_t)cond_cases[_i].limit[0]);
+	}
+	e.limfail = 1;
+	e.calls[0] = '\0';
+	if (cond_cases[_i].calls[0] != '\0')
+		ck_assert_int_eq(rules_eval(r, STAGE_RCPT, &env, &m), -1);
+	rules_unref(r);
+	buf_free(&text);
+	diag_free(&d);
+}
+END_TEST
+
+/* ---- the flow of one stage: monitor, non-terminal actions, order ---- */
+
+static void
+flow_matched(void *arg, const struct rules_match *m)
+{
+	struct env_state *e = arg;
+	static const char *names[] = { "none", "accept", "tempfail", "reject",
+				       "log", "header" };
+
+	(void)strlcat(e->matched, m->rule, sizeof(e->matched));
+	(void)strlcat(e->matched, ":", sizeof(e->matched));
+	(void)strlcat(e->matched, names[m->action], sizeof(e->matched));
+	if (m->action == RA_HEADER) {
+		(void)strlcat(e->matched, "=", sizeof(e->matched));
+		(void)strlcat(e->matched, m->header_name, sizeof(e->matched));
+	}
+	(void)strlcat(e->matched, m->monitor ? "(m) " : " ", sizeof(e->matched));
+}
+
+static const char flow_rules[] =
+    "rule m1 at rcpt monitor { tempfail 451 4.7.1 \"m\" }\n"
+    "rule h1 at rcpt {\n\tif rcpt is a@x.test\n\theader \"X-Tag\" \"t\"\n"
+    "\ttempfail 451 4.7.1 \"h\"\n\tlog \"after\"\n}\n"
+    "rule l1 at rcpt { if rcpt is b@x.test; log \"b\" }\n"
+    "rule d1 at rcpt { if rcpt is b@x.test; reject 550 5.7.1 \"first\" }\n"
+    "rule d2 at rcpt { if rcpt is b@x.test; reject 550 5.7.1 \"second\" }\n"
+    "rule c1 at connect { accept }\n"
+    "rule e1 at eom monitor { if size > 10; reject 554 5.7.1 \"big\" }\n";
+
+static const struct {
+	enum stage	 stage;
+	const char	*facts;
+	int		 rc;
+	const char	*rule;
+	const char	*code;
+	const char	*matched;
+} flow_cases[] = {
+	{ STAGE_RCPT, "rcpt=a@x.test", 1, "h1", "451",
+	    "m1:tempfail(m) h1:header=X-Tag h1:log " },
+	{ STAGE_RCPT, "rcpt=b@x.test", 1, "d1", "550", "m1:tempfail(m) l1:log " },
+	{ STAGE_RCPT, "rcpt=c@x.test", 0, NULL, NULL, "m1:tempfail(m) " },
+	{ STAGE_CONNECT, "", 1, "c1", "", "" },
+	{ STAGE_MAIL, "rcpt=a@x.test", 0, NULL, NULL, "" },
+	{ STAGE_EOM, "size=11", 0, NULL, NULL, "e1:reject(m) " },
+	{ STAGE_EOM, "size=10", 0, NULL, NULL, "" },
+};
+
+START_TEST(test_flow)
+{
+	struct diag		 d = DIAG_INIT;
+	struct rules		*r = load(flow_rules, &d);
+	struct env_state	 e;
+	struct rules_env	 env = { &e, fact_cb, limit_cb, flow_matched };
+	struct rules_match	 m;
+	char			 buf[256];
+
+	ck_assert_msg(r != NULL, "%s", buf_str(&d.out));
+	memset(&e, 0, sizeof(e));
+	set_facts(&e, flow_cases[_i].facts, buf, sizeof(buf));
+	memset(&m, 0, sizeof(m));
+	ck_assert_int_eq(rules_eval(r, flow_cases[_i].stage, &env, &m),
+	    flow_cases[_i].rc);
+	ck_assert_str_eq(e.matched, flow_cases[_i].matched);
+	if (flow_cases[_i].rc == 1) {
+		ck_assert_str_eq(m.rule, flow_cases[_i].rule);
+		ck_assert_str_eq(m.code, flow_cases[_i].code);
+		ck_assert_int_eq(m.monitor, 0);
+		ck_assert_ptr_null(m.limit);
+		ck_assert_uint_eq(m.stage, flow_cases[_i].stage);
+		ck_assert(strstr(m.file, "main.rules") != NULL);
+	}
+	rules_unref(r);
+	diag_free(&d);
+}
+END_TEST
+
+/* ---- bounds: oversized input is refused, not truncated ---- */
+
+enum { B_STRING, B_WORD, B_PARENS, B_TERMS, B_NOTS, B_FILE, B_INCLUDES };
+
+static const struct {
+	int		 kind;
+	const char	*what;
+} bound_cases[] = {
+	{ B_STRING, "string longer than 4096" },
+	{ B_WORD, "word longer than 4096" },
+	{ B_PARENS, "nested deeper than 64" },
+	{ B_TERMS, "longer than 256 terms" },
+	{ B_NOTS, "nested deeper than 64" },
+	{ B_FILE, "larger than 4194304 bytes" },
+	{ B_INCLUDES, "includes nested deeper than 16" },
+};
+
+/* bound_text -- a rules file that breaks one bound */
+static void
+bound_text(int kind, struct buf *b)
+{
+	int	i;
+	char	name[32], text[64];
+
+	switch (kind) {
+	case B_STRING:
+	case B_WORD:
+		buf_puts(b, kind == B_STRING ? "footer \"" : "footer ");
+		for (i = 0; i < 4097; i++)
+			buf_putc(b, 'x');
+		buf_puts(b, kind == B_STRING ? "\"\n" : "\n");
+		break;
+	case B_PARENS:
+	case B_TERMS:
+	case B_NOTS:
+		buf_puts(b, "rule r at rcpt {\n\tif ");
+		for (i = 0; i < (kind == B_TERMS ? 300 : 70); i++)
+			buf_puts(b, kind == B_PARENS ? "(" : kind == B_NOTS ?
+			    "not " : "rcpt and ");
+		buf_puts(b, "rcpt\n\taccept\n}\n");
+		break;
+	case B_FILE:
+		for (i = 0; i < 4 * 1024 * 1024 / 32 + 1; i++)
+			buf_puts(b, "# ..............................\n");
+		break;
+	default:
+		for (i = 0; i < 20; i++) {
+			(void)snprintf(name, sizeof(name), "inc%d.rules", i);
+			(void)snprintf(text, sizeof(text), "include \"inc%d.rules\"\n", i + 1);
+			write_file(name, text);
+		}
+		buf_puts(b, "include \"inc0.rules\"\n");
+	}
+}
+
+START_TEST(test_bounds)
+{
+	struct diag	 d = DIAG_INIT;
+	struct buf	 text = BUF_INIT;
+	struct rules	*r;
+
+	bound_text(bound_cases[_i].kind, &text);
+	r = load(buf_str(&text), &d);
+	ck_assert_ptr_null(r);
+	ck_assert_msg(strstr(buf_str(&d.out), bound_cases[_i].what) != NULL,
+	    "want %s, got: %.300s", bound_cases[_i].what, buf_str(&d.out));
+	buf_free(&text);
+	diag_free(&d);
+}
+END_TEST
+
+/* errors in included files, and every error of several files, are reported */
+START_TEST(test_include_errors)
+{
+	struct diag	 d = DIAG_INIT;
+	struct rules	*r;
+	char		 want[300];
+
+	(void)snprintf(want, sizeof(want), "%s/sub", dir);
+	ck_assert_int_eq(mkdir(want, 0700), 0);
+	write_file("sub/a.rules", "list x { 1.2.3.4/99 }\ninclude \"b.rules\"\n");
+	write_file("sub/b.rules", "include \"a.rules\"\nbogus\n");
+	r = load("include \"sub/a.rules\"\nrule r at rcpt { if rcpt in x; accept }\n"
+	    "also bogus\n", &d);
+	ck_assert_ptr_null(r);
+	ck_assert_uint_eq(d.errors, 4);
+	(void)snprintf(want, sizeof(want), "%s/sub/a.rules:1:10: error:", dir);
+	ck_assert_msg(strstr(buf_str(&d.out), want) != NULL, "%s", buf_str(&d.out));
+	(void)snprintf(want, sizeof(want), "%s/sub/b.rules:1:1: error: include loop", dir);
+	ck_assert_msg(strstr(buf_str(&d.out), want) != NULL, "%s", buf_str(&d.out));
+	(void)snprintf(want, sizeof(want), "%s/sub/b.rules:2:1: error: expected a statement",
+	    dir);
+	ck_assert_msg(strstr(buf_str(&d.out), want) != NULL, "%s", buf_str(&d.out));
+	(void)snprintf(want, sizeof(want), "%s/main.rules:3:1: error:", dir);
+	ck_assert_msg(strstr(buf_str(&d.out), want) != NULL, "%s", buf_str(&d.out));
+	diag_free(&d);
+}
+END_TEST
+
 /* shipped -- a shipped rules file loads cleanly */
 static void
 shipped(const char *rel)
 {
-	const char	*src = getenv("srcdir");
+	const char	*src = getenv("srcdir"), *here = __FILE__;
 	struct diag	 d = DIAG_INIT;
 	struct rules	*r;
 	char		 p[512];
+	size_t		 n = strlen(here);
 
-	(void)snprintf(p, sizeof(p), "%s/%s", src != NULL ? src : "../..", rel);
+	/* make check sets srcdir; run by hand, the source file's own path */
+	if (src != NULL)
+		(void)snprintf(p, sizeof(p), "%s/%s", src, rel);
+	else if (n > 23 && strcmp(here + n - 23, "tests/unit/test_rules.c") == 0)
+		(void)snprintf(p, sizeof(p), "%.*s%s", (int)(n - 23), here, rel);
+	else
+		(void)snprintf(p, sizeof(p), "../../%s", rel);
 	r = rules_load(p, &d);
 	ck_assert_msg(r != NULL, "%s: %s", p, buf_str(&d.out));
 	rules_unref(r);
@@ -419,11 +864,18 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_errors, 0, sizeof(err_cases) / sizeof(err_cases[0]));
 	tcase_add_test(tc, test_all_errors_reported);
+	tcase_add_test(tc, test_non_ascii);
 	tcase_add_loop_test(tc, test_eval, 0, sizeof(eval_cases) / sizeof(eval_cases[0]));
 	tcase_add_test(tc, test_eval_error);
 	tcase_add_test(tc, test_needs_and_summary);
 	tcase_add_test(tc, test_include_glob);
+	tcase_add_test(tc, test_needs_footer);
+	tcase_add_test(tc, test_limit_fields);
 	tcase_add_test(tc, test_shipped);
+	tcase_add_loop_test(tc, test_cond, 0, sizeof(cond_cases) / sizeof(cond_cases[0]));
+	tcase_add_loop_test(tc, test_flow, 0, sizeof(flow_cases) / sizeof(flow_cases[0]));
+	tcase_add_loop_test(tc, test_bounds, 0, sizeof(bound_cases) / sizeof(bound_cases[0]));
+	tcase_add_test(tc, test_include_errors);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
