@@ -8,6 +8,15 @@
  * first; a string lookup probes the address, its local part, its domain
  * and each parent domain. So a lookup costs a handful of probes whatever
  * the size of the list.
+ *
+ * list_add returns 0, or -1 with one line of explanation appended to the
+ * caller's buf (no position: the caller knows it). A domain may end in one
+ * root dot, which is dropped, in items and in lookups alike.
+ * list_load_file reads one item per line ('#' starts a comment, blank
+ * lines are skipped, leading and trailing blanks ignored), reports every
+ * bad line to the diag as FILE:LINE:COL and returns 0, or -1 when there
+ * was any error. Lines longer than LINE_MAX_LEN bytes, NUL bytes and more
+ * than FILE_ITEMS_MAX items are errors, never silently cut.
  */
 #include "config.h"
 
@@ -16,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "hash.h"
@@ -25,6 +35,14 @@
 #define ITEM_MAX	320
 #define FILE_ITEMS_MAX	1000000
 #define LINE_MAX_LEN	4096
+#define LABEL_MAX	63
+
+enum line_rc {
+	LINE_OK,
+	LINE_EOF,
+	LINE_LONG,		/* longer than the buffer; the rest was skipped */
+	LINE_NUL		/* holds a NUL byte (at *len) */
+};
 
 struct list {
 	struct hash	*h;
@@ -92,11 +110,11 @@ put_str(struct list *l, char kind, const char *s, size_t len)
 	put(l, k, len + 1);
 }
 
-/* domain_ok -- letters, digits, '-', '_', '.', no empty label */
+/* domain_ok -- letters, digits, '-', '_', '.'; labels of 1 to 63 bytes */
 static int
 domain_ok(const char *s, size_t len)
 {
-	size_t	i;
+	size_t	i, label = 0;
 
 	if (len == 0 || s[0] == '.' || s[len - 1] == '.')
 		return 0;
@@ -104,10 +122,20 @@ domain_ok(const char *s, size_t len)
 		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
 		    s[i] != '_' && s[i] != '.')
 			return 0;
-		if (s[i] == '.' && i > 0 && s[i - 1] == '.')
+		if (s[i] == '.' && s[i - 1] == '.')
+			return 0;
+		label = s[i] == '.' ? 0 : label + 1;
+		if (label > LABEL_MAX)
 			return 0;
 	}
 	return 1;
+}
+
+/* root_dot -- the length of s without one trailing root dot */
+static size_t
+root_dot(const char *s, size_t len)
+{
+	return len > 1 && s[len - 1] == '.' && s[len - 2] != '.' ? len - 1 : len;
 }
 
 /* local_ok -- printable ASCII without '@', space or '*' */
@@ -128,10 +156,11 @@ local_ok(const char *s, size_t len)
 static int
 add_pattern(struct list *l, const char *s, size_t len, struct buf *err)
 {
-	const char	*at = memchr(s, '@', len);
-	size_t		 ll;
+	const char	*at = memchr(s, '@', len), *d;
+	size_t		 ll, dl;
 
 	if (at == NULL) {
+		len = root_dot(s, len);
 		if (len > 2 && s[0] == '*' && s[1] == '.' &&
 		    domain_ok(s + 2, len - 2)) {
 			put_str(l, 's', s + 2, len - 2);
@@ -146,20 +175,39 @@ add_pattern(struct list *l, const char *s, size_t len, struct buf *err)
 		return -1;
 	}
 	ll = (size_t)(at - s);
-	if (ll == 0 && domain_ok(at + 1, len - 1)) {
-		put_str(l, 'd', at + 1, len - 1);
-		return 0;
+	d = at + 1;
+	dl = len - ll - 1;
+	if (ll == 1 && s[0] == '*') {
+		buf_printf(err, "\"%.*s\": write @DOMAIN for any address at a "
+		    "domain", (int)len, s);
+		return -1;
 	}
-	if (local_ok(s, ll) && len - ll == 2 && at[1] == '*') {
+	if (dl == 1 && d[0] == '*' && local_ok(s, ll)) {
 		put_str(l, 'l', s, ll);
 		return 0;
 	}
-	if (local_ok(s, ll) && domain_ok(at + 1, len - ll - 1)) {
-		put_str(l, 'a', s, len);
+	dl = root_dot(d, dl);
+	if (ll == 0 && domain_ok(d, dl)) {
+		put_str(l, 'd', d, dl);
 		return 0;
 	}
-	buf_printf(err, "not a valid address pattern: \"%.*s\"", (int)len, s);
+	if (local_ok(s, ll) && domain_ok(d, dl)) {
+		put_str(l, 'a', s, ll + 1 + dl);
+		return 0;
+	}
+	buf_printf(err, "not a valid address pattern: \"%.*s\" (want "
+	    "local@domain, @domain or local@*)", (int)len, s);
 	return -1;
+}
+
+/* ip_like -- does an item without '@' look like an attempt at an IP? */
+static int
+ip_like(const char *s, size_t len)
+{
+	return memchr(s, '/', len) != NULL || memchr(s, ':', len) != NULL ||
+	    memchr(s, '[', len) != NULL ||
+	    (isdigit((unsigned char)s[len - 1]) &&
+	    strspn(s, "0123456789.") >= len);
 }
 
 /* list_add -- add one item; on error explain it in err and return -1 */
@@ -182,9 +230,7 @@ list_add(struct list *l, const char *s, size_t len, struct buf *err)
 			l->len6[plen] = 1;
 		return 0;
 	}
-	if (memchr(s, '/', len) != NULL || memchr(s, ':', len) != NULL ||
-	    (len > 0 && isdigit((unsigned char)s[len - 1]) &&
-	    strspn(s, "0123456789.") >= len)) {
+	if (memchr(s, '@', len) == NULL && ip_like(s, len)) {
 		buf_printf(err, "not a valid IP address or network: \"%.*s\"",
 		    (int)len, s);
 		return -1;
@@ -243,27 +289,104 @@ match_domain(const struct list *l, const char *d, size_t len)
 	return 0;
 }
 
+/* match_lower -- match_str on lower-cased text of any length */
+static int
+match_lower(const struct list *l, const char *low, size_t len)
+{
+	const char	*at = NULL;
+	size_t		 ll, i;
+
+	for (i = len; i > 0 && at == NULL; i--)
+		if (low[i - 1] == '@')
+			at = low + i - 1;
+	if (at == NULL)
+		return match_domain(l, low, root_dot(low, len));
+	ll = (size_t)(at - low);
+	if (has(l, 'a', low, root_dot(low, len)) || has(l, 'l', low, ll))
+		return 1;
+	return match_domain(l, at + 1, root_dot(at + 1, len - ll - 1));
+}
+
 /* list_match_str -- does an address, domain or IP text match an item? */
 int
 list_match_str(const struct list *l, const char *s)
 {
-	char		 low[ITEM_MAX + 1];
-	const char	*at;
+	char		 stack[ITEM_MAX + 1], *low;
 	size_t		 len, i;
 	struct ipaddr	 ip;
+	int		 rc;
 
-	if (s == NULL || (len = strlen(s)) == 0 || len > ITEM_MAX)
+	if (s == NULL || (len = strlen(s)) == 0)
 		return 0;
 	if (ip_parse(s, len, &ip) == 0)
 		return list_match_ip(l, &ip);
+	/* a long address can still match by its local part or domain */
+	low = len < sizeof(stack) ? stack : xmalloc(len + 1);
 	for (i = 0; i < len; i++)
 		low[i] = (char)tolower((unsigned char)s[i]);
 	low[len] = '\0';
-	if ((at = strrchr(low, '@')) == NULL)
-		return match_domain(l, low, len);
-	if (has(l, 'a', low, len) || has(l, 'l', low, (size_t)(at - low)))
-		return 1;
-	return match_domain(l, at + 1, len - (size_t)(at - low) - 1);
+	rc = match_lower(l, low, len);
+	if (low != stack)
+		free(low);
+	return rc;
+}
+
+/*
+ * read_line -- the next line, without its "\n" or "\r\n", into line, which
+ * has room for max + 2 bytes. A longer line is skipped to its end and
+ * reported as LINE_LONG; *len is the length, or the offset of a NUL byte.
+ */
+static enum line_rc
+read_line(FILE *f, char *line, size_t max, size_t *len)
+{
+	size_t	n = 0, nulat = 0;
+	int	c, nul = 0, over = 0;
+
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (n > max) {
+			over = 1;
+			continue;
+		}
+		if (c == '\0' && !nul) {
+			nul = 1;
+			nulat = n;
+		}
+		line[n++] = (char)c;
+	}
+	if (c == EOF && n == 0)
+		return LINE_EOF;
+	if (!over && n > 0 && line[n - 1] == '\r')
+		n--;
+	line[n] = '\0';
+	*len = nul ? nulat : n;
+	if (over || n > max)
+		return LINE_LONG;
+	return nul ? LINE_NUL : LINE_OK;
+}
+
+/* load_line -- one line of a list file: an item, a comment or nothing */
+static void
+load_line(struct list *l, char *line, const char *path, unsigned lineno,
+    size_t *items, struct diag *d, struct buf *err)
+{
+	size_t	b, e;
+
+	line[strcspn(line, "#")] = '\0';
+	for (b = 0; line[b] == ' ' || line[b] == '\t'; b++)
+		;
+	for (e = strlen(line); e > b && (line[e - 1] == ' ' ||
+	    line[e - 1] == '\t'); e--)
+		;
+	if (e == b)
+		return;
+	if (++*items == FILE_ITEMS_MAX + 1)
+		diag_error(d, path, lineno, (unsigned)b + 1,
+		    "more than %d items in one list file", FILE_ITEMS_MAX);
+	if (*items > FILE_ITEMS_MAX)
+		return;
+	buf_reset(err);
+	if (list_add(l, line + b, e - b, err) == -1)
+		diag_error(d, path, lineno, (unsigned)b + 1, "%s", buf_str(err));
 }
 
 /* list_load_file -- one item per line, '#' comments; errors to the diag */
@@ -271,42 +394,40 @@ int
 list_load_file(struct list *l, const char *path, struct diag *d)
 {
 	FILE		*f;
-	char		 line[LINE_MAX_LEN + 2];
+	char		*line = xmalloc(LINE_MAX_LEN + 2);
 	unsigned	 lineno = 0, before = d->errors;
-	size_t		 len, b, e;
+	size_t		 len, items = 0;
 	struct buf	 err = BUF_INIT;
+	struct stat	 st;
+	enum line_rc	 rc;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		diag_error(d, path, 0, 0, "cannot read list file: %s", strerror(errno));
-		return -1;
+	if ((f = fopen(path, "r")) == NULL || fstat(fileno(f), &st) == -1) {
+		diag_error(d, path, 0, 0, "cannot read list file: %s",
+		    strerror(errno));
+		goto done;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
+	if (!S_ISREG(st.st_mode)) {
+		diag_error(d, path, 0, 0, "not a regular file");
+		goto done;
+	}
+	while ((rc = read_line(f, line, LINE_MAX_LEN, &len)) != LINE_EOF) {
 		lineno++;
-		len = strlen(line);
-		if (len > LINE_MAX_LEN && line[len - 1] != '\n') {
-			diag_error(d, path, lineno, 1, "line longer than %d bytes",
-			    LINE_MAX_LEN);
-			break;
-		}
-		line[strcspn(line, "#\r\n")] = '\0';
-		for (b = 0; line[b] == ' ' || line[b] == '\t'; b++)
-			;
-		for (e = strlen(line); e > b && (line[e - 1] == ' ' ||
-		    line[e - 1] == '\t'); e--)
-			;
-		if (e == b)
-			continue;
-		if (l->count >= FILE_ITEMS_MAX) {
-			diag_error(d, path, lineno, 1, "more than %d items",
-			    FILE_ITEMS_MAX);
-			break;
-		}
-		buf_reset(&err);
-		if (list_add(l, line + b, e - b, &err) == -1)
-			diag_error(d, path, lineno, (unsigned)b + 1, "%s",
-			    buf_str(&err));
+		if (rc == LINE_LONG)
+			diag_error(d, path, lineno, LINE_MAX_LEN + 1,
+			    "line longer than %d bytes", LINE_MAX_LEN);
+		else if (rc == LINE_NUL)
+			diag_error(d, path, lineno, (unsigned)len + 1,
+			    "NUL byte in line");
+		else
+			load_line(l, line, path, lineno, &items, d, &err);
 	}
-	(void)fclose(f);
+	if (ferror(f))
+		diag_error(d, path, lineno + 1, 0, "read error: %s",
+		    strerror(errno));
+done:
+	if (f != NULL)
+		(void)fclose(f);
+	free(line);
 	buf_free(&err);
 	return d->errors > before ? -1 : 0;
 }
