@@ -5,6 +5,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 h_setup
 cat >"$H/rules/test.rules" <<'RULES'
+rule conn-watch at connect {
+	if client_ip in { 203.0.113.52, 2001:db8::52 }
+	tempfail 421 4.7.0 "Would close the connection."
+}
 rule watch at rcpt {
 	if rcpt_domain is rcpt.test
 	tempfail 451 4.7.1 "Would be deferred."
@@ -28,6 +32,15 @@ check_grep "monitor mode: recipient accepted" '^250 ' "$(reply_to "$out" RCPT)"
 check "monitor mode: delivered" delivered mon1@rcpt.test
 check_grep "monitor mode: logged would_tempfail with the reply" \
 	'rule=watch stage=rcpt action=would_tempfail reply="451 4\.7\.1 Would be deferred\. \(ref [0-9A-Z]{12}\)"' "$(mxlog)"
+
+# a connect-stage 421 in monitor mode: nothing is refused or closed
+out=$(send 203.0.113.52 mon3@rcpt.test)
+check_grep "monitor mode, connect rule: EHLO accepted" '^250 ' "$(reply_to "$out" EHLO)"
+check_grep "monitor mode, connect rule: message queued" '^<- 250 2\.0\.0 Ok: queued' "$out"
+check "monitor mode, connect rule: delivered" delivered mon3@rcpt.test
+check_grep "monitor mode, connect rule: logged would_tempfail" \
+	'rule=conn-watch stage=connect action=would_tempfail reply="421 4\.7\.0 Would close the connection\. \(ref [0-9A-Z]{12}\)" client=[^ ]*\[203\.0\.113\.52\]' "$(mxlog)"
+check_nogrep "monitor mode: no enforcing action logged" 'action=(tempfail|reject)' "$(mxlog)"
 
 h_mxgate_stop
 cat >"$H/rules/test.rules" <<'RULES'

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # t_stop -- mxgate stopped while Postfix runs: mail follows
-# milter_default_action (accept on :2525, tempfail on :2526).
+# milter_default_action (accept on :2525, tempfail on :2526); SIGTERM
+# lets a connection in flight finish, then mxgate exits 0 and removes its
+# pid file.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 h_setup
@@ -22,9 +24,27 @@ S
 }
 out=$(send 2525 before@rcpt.test)
 check_reply "running: tailored 451" 451 4.7.1 "$(reply_to "$out" RCPT)" 'Everything is deferred'
+check "pid file names the running mxgate" test "$(pid_of "$H/run/mxgate.pid")" = "$MXPID"
+
+# SIGTERM while a connection is in flight: that connection is still
+# served (its RCPT gets the tailored reply), then mxgate exits 0
+smtp 127.0.0.1:2525 --bind 203.0.113.61 >"$H/inflight.out" <<'S' &
+cmd EHLO client.test
+cmd MAIL FROM:<s@client.test>
+sleep 2
+cmd RCPT TO:<inflight@rcpt.test>
+cmd QUIT
+S
+inflight=$!
+wait_log "$H/inflight.out" '^<- 250 2\.1\.0' 10 || true
 h_mxgate_stop
+wait "$inflight" || true
+out=$(cat "$H/inflight.out")
+check_reply "in flight at SIGTERM: still served" 451 4.7.1 "$(reply_to "$out" RCPT)" 'Everything is deferred'
 check "stopped cleanly (exit 0)" test "$MXRC" = 0
 check "pid file removed" test ! -e "$H/run/mxgate.pid"
+check_grep "stop logged with the connection in flight" 'stop: signal 15, waiting for 1 connection$' "$(mxlog)"
+check_grep "stopped logged" 'mxgate stopped$' "$(mxlog)"
 out=$(send 2525 after@rcpt.test)
 check_grep "stopped, default_action=accept: recipient accepted" '^250 ' "$(reply_to "$out" RCPT)"
 check "stopped, default_action=accept: delivered" delivered after@rcpt.test
