@@ -2,7 +2,7 @@
 # shellcheck disable=SC2015  # ok() and bad() always succeed
 # rules_check.sh -- every shipped rules file is valid under `mxgate -n`,
 # and a broken one is refused with exit 78 and FILE:LINE:COL errors.
-srcdir=${srcdir:-.}
+srcdir=$(cd "${srcdir:-.}" && pwd)
 MXGATE=${MXGATE:-./milter/mxgate}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
