@@ -14,7 +14,7 @@
 # Env: MXGATE (default ../../milter/mxgate from the current directory,
 # i.e. the build tree when run by `make check`), E2E_KEEP=1 keeps the
 # temporary directories for a post-mortem (the leftover check then skips
-# them).
+# them), E2E_TIMEOUT (seconds one test file may take, default 300).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,7 +54,12 @@ for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	start=$SECONDS
 	rc=0
-	bash "$t" >"$tmp/$name.out" 2>"$tmp/$name.err" || rc=$?
+	# a hung test is stopped (its trap still tears the harness down)
+	timeout -k 60 "${E2E_TIMEOUT:-300}" bash "$t" >"$tmp/$name.out" \
+	    2>"$tmp/$name.err" || rc=$?
+	if [[ $rc -eq 124 ]]; then
+		echo "FAIL $name: timed out after ${E2E_TIMEOUT:-300} s"
+	fi
 	grep -E '^(PASS|FAIL) ' "$tmp/$name.out" || true
 	p=$(grep -c '^PASS ' "$tmp/$name.out" || true)
 	f=$(grep -c '^FAIL ' "$tmp/$name.out" || true)
@@ -62,7 +67,9 @@ for t in "${tests[@]}"; do
 		echo "SKIP $name: $(grep -m1 '^SKIP' "$tmp/$name.out" || true)"
 		continue
 	fi
-	if [[ $rc -ne 0 && $f -eq 0 ]]; then
+	if [[ $rc -eq 124 ]]; then
+		f=$((f + 1))
+	elif [[ $rc -ne 0 && $f -eq 0 ]]; then
 		echo "FAIL $name: exited $rc: $(tail -n 3 "$tmp/$name.err" | tr '\n' '|')"
 		f=1
 	fi
