@@ -3,10 +3,30 @@
  *
  * The content is an immutable, reference-counted snapshot: a hash of keys
  * ('k' + lower-cased login, address or @domain; 'n' + family, prefix
- * length and masked bytes for networks) to entries of fields. A reload
- * builds a new snapshot and swaps it in under the lock; lookups in flight
- * keep the old one until they drop it. Functions return 0 or -1 unless
- * the header says otherwise.
+ * length and masked bytes for networks) to entries of fields. A lookup
+ * probes a handful of keys plus one per prefix length in use, whatever
+ * the size of the file.
+ *
+ * File syntax, one entry per line; blanks are spaces and tabs:
+ *   KEY [NAME=VALUE ...] [# comment]
+ * KEY is an IP, a CIDR, @domain, local@domain or a login: printable bytes
+ * (UTF-8 allowed) without '"' or '=', at most KEY_MAX bytes. NAME is
+ * [A-Za-z0-9_.-]+ and compares exactly; VALUE is a word (no blanks, no
+ * '"') or a "quoted string" where \" and \\ are escapes. Control bytes
+ * (but tab in quotes) are errors. A key given twice (case-insensitively,
+ * or the same network) or a field given twice on a line is an error at
+ * its second place. Every error goes to the diag as FILE:LINE:COL and the
+ * whole file is refused; reading goes on to report all of them. Lines are
+ * at most LINE_MAX_LEN bytes, files at most KEYS_MAX keys.
+ *
+ * Reload: on lookup, at most once per clock second, the file is stat()ed;
+ * when its mtime, size or inode changed it is read again outside the lock
+ * (one thread reloads, the others keep using the snapshot in force) and
+ * swapped in under the lock; lookups in flight keep the old snapshot
+ * until they drop it. A failed re-read is logged (log_warn) and the old
+ * content stays in force until the file changes again.
+ *
+ * Functions return 0 or -1 unless the header says otherwise.
  */
 #include "config.h"
 
@@ -20,6 +40,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "compat.h"
 #include "hash.h"
 #include "log.h"
 #include "table.h"
@@ -28,6 +49,16 @@
 #define LINE_MAX_LEN	4096
 #define KEYS_MAX	1000000
 #define KEY_MAX		320
+#define KEYBUF		(KEY_MAX + 20)
+#define CAND_MAX	(5 + 129)	/* strings, then one per prefix length */
+#define LOG_ERRORS_MAX	20		/* error lines logged for a failed reload */
+
+enum line_rc {
+	LINE_OK,
+	LINE_EOF,
+	LINE_LONG,
+	LINE_NUL
+};
 
 struct field {
 	char	*name;
@@ -42,18 +73,47 @@ struct entry {
 struct snap {
 	unsigned	 refs;
 	struct hash	*h;
-	unsigned char	 len4[33], len6[129];
+	unsigned char	 len4[33], len6[129];	/* prefix lengths in use */
 	size_t		 count;
+};
+
+struct fileid {
+	struct timespec	 mtime;
+	off_t		 size;
+	ino_t		 ino;
+	dev_t		 dev;
 };
 
 struct table {
 	char		*name;
 	char		*path;
-	pthread_mutex_t	 lock;
+	pthread_mutex_t	 lock;		/* guards everything below */
 	struct snap	*snap;
-	struct timespec	 mtime;
-	time_t		 checked;	/* monotonic second of the last stat */
+	struct fileid	 id;		/* of the file last read */
+	time_t		 checked;	/* clock second of the last stat */
+	int		 reloading;
+	int		 missing;	/* stat failed (logged once) */
 };
+
+static time_t	mono_now(void);
+static time_t	(*clock_fn)(void) = mono_now;
+
+/* mono_now -- seconds of the monotonic clock */
+static time_t
+mono_now(void)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec;
+}
+
+/* table_set_clock -- tests: replace the reload clock (NULL: the real one) */
+void
+table_set_clock(time_t (*fn)(void))
+{
+	clock_fn = fn != NULL ? fn : mono_now;
+}
 
 /* entry_free -- hash value destructor */
 static void
@@ -70,7 +130,7 @@ entry_free(void *p)
 	free(e);
 }
 
-/* snap_unref -- drop a reference (caller holds no lock on the snapshot) */
+/* snap_unref -- drop a reference; the last one frees the snapshot */
 static void
 snap_unref(struct snap *s)
 {
@@ -80,7 +140,7 @@ snap_unref(struct snap *s)
 	free(s);
 }
 
-/* str_key -- 'k' + lower-cased text; its length, or 0 when too long */
+/* str_key -- 'k' + lower-cased text into k[KEYBUF]; its length, 0 if too long */
 static size_t
 str_key(const char *s, size_t len, char *k)
 {
@@ -105,60 +165,99 @@ net_key(const struct ipaddr *ip, unsigned len, char *k)
 	return 3 + ip_maxlen(ip) / 8;
 }
 
-/* parse_value -- a word or a "quoted string" at *p; the value in out */
+/* blank -- space or tab */
 static int
+blank(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* ctl -- a control byte (NUL to US and DEL) */
+static int
+ctl(int c)
+{
+	return (unsigned char)c < 0x20 || c == 0x7f;
+}
+
+/* parse_value -- a word or a "quoted string" at *p into out; NULL or an error */
+static const char *
 parse_value(const char **p, struct buf *out)
 {
 	const char	*s = *p;
 
 	if (*s != '"') {
-		while (*s != '\0' && *s != ' ' && *s != '\t')
-			buf_putc(out, *s++);
+		for (; *s != '\0' && !blank(*s); s++) {
+			*p = s;
+			if (*s == '"')
+				return "'\"' inside a value (quote the whole value)";
+			if (ctl(*s))
+				return "control byte in a value";
+			buf_putc(out, *s);
+		}
 		*p = s;
-		return 0;
+		return NULL;
 	}
 	for (s++; *s != '"'; s++) {
+		*p = s;
 		if (*s == '\0')
-			return -1;
+			return "unterminated quoted value";
+		if (ctl(*s) && *s != '\t')
+			return "control byte in a value";
 		if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
 			s++;
 		buf_putc(out, *s);
 	}
 	*p = s + 1;
+	if (**p != '\0' && !blank(**p))
+		return "expected a blank after the closing '\"'";
+	return NULL;
+}
+
+/* has_field -- is name (nl bytes) already in e? */
+static int
+has_field(const struct entry *e, const char *name, size_t nl)
+{
+	size_t	i;
+
+	for (i = 0; i < e->n; i++)
+		if (strlen(e->f[i].name) == nl && memcmp(e->f[i].name, name, nl) == 0)
+			return 1;
 	return 0;
 }
 
-/* parse_fields -- `name=value ...` after the key into a new entry */
+/* parse_fields -- `name=value ...` after the key into a new entry; NULL on error */
 static struct entry *
 parse_fields(const char *line, const char *p, const char *path,
     unsigned lineno, struct diag *d)
 {
 	struct entry	*e = xcalloc(1, sizeof(*e));
 	struct buf	 v = BUF_INIT;
-	const char	*n;
+	const char	*n, *err;
 	size_t		 nl;
 
 	for (;;) {
-		while (*p == ' ' || *p == '\t')
+		while (blank(*p))
 			p++;
-		if (*p == '\0')
+		if (*p == '\0' || *p == '#')
 			break;
 		for (n = p; isalnum((unsigned char)*p) || *p == '_' ||
 		    *p == '-' || *p == '.'; p++)
 			;
 		nl = (size_t)(p - n);
 		if (nl == 0 || *p != '=') {
-			diag_error(d, path, lineno, (unsigned)(n - line) + 1,
-			    "expected field=value");
+			err = "expected field=value";
+			p = n;
+			goto bad;
+		}
+		if (has_field(e, n, nl)) {
+			err = "field given twice";
+			p = n;
 			goto bad;
 		}
 		p++;
 		buf_reset(&v);
-		if (parse_value(&p, &v) == -1) {
-			diag_error(d, path, lineno, (unsigned)(p - line) + 1,
-			    "unterminated quoted value");
+		if ((err = parse_value(&p, &v)) != NULL)
 			goto bad;
-		}
 		e->f = xreallocarray(e->f, e->n + 1, sizeof(*e->f));
 		e->f[e->n].name = xstrndup(n, nl);
 		e->f[e->n].value = xstrdup(buf_str(&v));
@@ -167,9 +266,54 @@ parse_fields(const char *line, const char *p, const char *path,
 	buf_free(&v);
 	return e;
 bad:
+	diag_error(d, path, lineno, (unsigned)(p - line) + 1, "%s", err);
 	buf_free(&v);
 	entry_free(e);
 	return NULL;
+}
+
+/* key_error -- why k (kl bytes, not an IP or CIDR) is not a key, or NULL */
+static const char *
+key_error(const char *k, size_t kl)
+{
+	const char	*at = NULL;
+	size_t		 i;
+
+	if (kl > KEY_MAX)
+		return "key longer than 320 bytes";
+	if (memchr(k, '/', kl) != NULL || (memchr(k, '.', kl) != NULL &&
+	    strspn(k, "0123456789.") >= kl) ||
+	    (memchr(k, ':', kl) != NULL && (memchr(k, '%', kl) != NULL ||
+	    strspn(k, "0123456789abcdefABCDEF:.[]") >= kl)))
+		return "not a valid IP address or network";
+	for (i = 0; i < kl; i++) {
+		if (ctl(k[i]) || k[i] == '"' || k[i] == '=')
+			return "a key has no control bytes, '\"' or '='";
+		if (k[i] == '@')
+			at = k + i;
+	}
+	if (at != NULL && at == k + kl - 1)
+		return "no domain after '@'";
+	return NULL;
+}
+
+/* parse_key -- the key k (kl bytes) into key[KEYBUF]; its length, 0 on error */
+static size_t
+parse_key(struct snap *s, const char *k, size_t kl, char *key)
+{
+	struct ipaddr	ip;
+	unsigned	plen;
+	size_t		klen;
+
+	if (ip_parse_cidr(k, kl, &ip, &plen) == 0) {
+		klen = net_key(&ip, plen, key);
+		if (hash_get(s->h, key, klen) == NULL)
+			(ip.family == AF_INET ? s->len4 : s->len6)[plen] = 1;
+		return klen;
+	}
+	if (key_error(k, kl) != NULL)
+		return 0;
+	return str_key(k, kl, key);
 }
 
 /* parse_line -- one line into the snapshot; errors to the diag */
@@ -178,50 +322,130 @@ parse_line(struct snap *s, const char *line, const char *path,
     unsigned lineno, struct diag *d)
 {
 	const char	*p = line, *k;
-	char		 key[KEY_MAX + 20];
+	char		 key[KEYBUF];
 	size_t		 kl, klen;
-	struct ipaddr	 ip;
-	unsigned	 plen;
 	struct entry	*e;
+	unsigned	 col;
 
-	while (*p == ' ' || *p == '\t')
+	while (blank(*p))
 		p++;
-	if (*p == '\0')
+	if (*p == '\0' || *p == '#')
 		return;
-	for (k = p; *p != '\0' && *p != ' ' && *p != '\t'; p++)
+	for (k = p; *p != '\0' && !blank(*p); p++)
 		;
 	kl = (size_t)(p - k);
-	if (ip_parse_cidr(k, kl, &ip, &plen) == 0)
-		klen = net_key(&ip, plen, key);
-	else if (memchr(k, '/', kl) != NULL || (klen = str_key(k, kl, key)) == 0) {
-		diag_error(d, path, lineno, (unsigned)(k - line) + 1,
-		    "bad key \"%.*s\"", (int)(kl > 60 ? 60 : kl), k);
+	col = (unsigned)(k - line) + 1;
+	if ((klen = parse_key(s, k, kl, key)) == 0) {
+		diag_error(d, path, lineno, col, "bad key \"%.*s\": %s",
+		    (int)(kl > 60 ? 60 : kl), k, key_error(k, kl));
 		return;
 	}
 	if ((e = parse_fields(line, p, path, lineno, d)) == NULL)
 		return;
 	if (hash_get(s->h, key, klen) != NULL) {
-		diag_error(d, path, lineno, (unsigned)(k - line) + 1,
-		    "duplicate key \"%.*s\"", (int)(kl > 60 ? 60 : kl), k);
+		diag_error(d, path, lineno, col, "duplicate key \"%.*s\"",
+		    (int)(kl > 60 ? 60 : kl), k);
 		entry_free(e);
 		return;
 	}
 	(void)hash_put(s->h, key, klen, e);
 	s->count++;
-	if (key[0] == 'n')
-		(ip.family == AF_INET ? s->len4 : s->len6)[plen] = 1;
+}
+
+/*
+ * read_line -- the next line, without its "\n" or "\r\n", into line, which
+ * has room for max + 2 bytes. A longer line is skipped to its end and
+ * reported as LINE_LONG; *len is the length, or the offset of a NUL byte.
+ */
+static enum line_rc
+read_line(FILE *f, char *line, size_t max, size_t *len)
+{
+	size_t	n = 0, nulat = 0;
+	int	c, nul = 0, over = 0;
+
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (n > max) {
+			over = 1;
+			continue;
+		}
+		if (c == '\0' && !nul) {
+			nul = 1;
+			nulat = n;
+		}
+		line[n++] = (char)c;
+	}
+	if (c == EOF && n == 0)
+		return LINE_EOF;
+	if (!over && n > 0 && line[n - 1] == '\r')
+		n--;
+	line[n] = '\0';
+	*len = nul ? nulat : n;
+	if (over || n > max)
+		return LINE_LONG;
+	return nul ? LINE_NUL : LINE_OK;
+}
+
+/* file_id -- what tells one version of the file from another */
+static void
+file_id(const struct stat *st, struct fileid *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->mtime = st->st_mtim;
+	id->size = st->st_size;
+	id->ino = st->st_ino;
+	id->dev = st->st_dev;
+}
+
+/* same_id -- the same version? */
+static int
+same_id(const struct fileid *a, const struct fileid *b)
+{
+	return a->mtime.tv_sec == b->mtime.tv_sec &&
+	    a->mtime.tv_nsec == b->mtime.tv_nsec && a->size == b->size &&
+	    a->ino == b->ino && a->dev == b->dev;
+}
+
+/* read_lines -- parse every line of f into s */
+static void
+read_lines(FILE *f, struct snap *s, const char *path, struct diag *d)
+{
+	char		*line = xmalloc(LINE_MAX_LEN + 2);
+	unsigned	 lineno = 0;
+	size_t		 len;
+	enum line_rc	 rc;
+
+	while ((rc = read_line(f, line, LINE_MAX_LEN, &len)) != LINE_EOF) {
+		lineno++;
+		if (rc == LINE_LONG) {
+			diag_error(d, path, lineno, LINE_MAX_LEN + 1,
+			    "line longer than %d bytes", LINE_MAX_LEN);
+		} else if (rc == LINE_NUL) {
+			diag_error(d, path, lineno, (unsigned)len + 1,
+			    "NUL byte in line");
+		} else if (s->count >= KEYS_MAX) {
+			if (line[strspn(line, " \t")] != '\0' &&
+			    line[strspn(line, " \t")] != '#') {
+				diag_error(d, path, lineno, 1,
+				    "more than %d keys", KEYS_MAX);
+				break;
+			}
+		} else
+			parse_line(s, line, path, lineno, d);
+	}
+	if (ferror(f))
+		diag_error(d, path, lineno + 1, 0, "read error: %s",
+		    strerror(errno));
+	free(line);
 }
 
 /* snap_read -- parse the file; NULL when it had errors */
 static struct snap *
-snap_read(const char *path, struct diag *d, struct timespec *mtime)
+snap_read(const char *path, struct diag *d, struct fileid *id)
 {
 	FILE		*f;
 	struct snap	*s;
 	struct stat	 st;
-	char		 line[LINE_MAX_LEN + 2];
-	unsigned	 lineno = 0, before = d->errors;
-	size_t		 len;
+	unsigned	 before = d->errors;
 
 	if ((f = fopen(path, "r")) == NULL || fstat(fileno(f), &st) == -1) {
 		diag_error(d, path, 0, 0, "cannot read table: %s", strerror(errno));
@@ -229,27 +453,16 @@ snap_read(const char *path, struct diag *d, struct timespec *mtime)
 			(void)fclose(f);
 		return NULL;
 	}
-	*mtime = st.st_mtim;
+	if (!S_ISREG(st.st_mode)) {
+		diag_error(d, path, 0, 0, "not a regular file");
+		(void)fclose(f);
+		return NULL;
+	}
+	file_id(&st, id);
 	s = xcalloc(1, sizeof(*s));
 	s->refs = 1;
 	s->h = hash_new();
-	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		len = strlen(line);
-		if (len > LINE_MAX_LEN && line[len - 1] != '\n') {
-			diag_error(d, path, lineno, 1, "line longer than %d bytes",
-			    LINE_MAX_LEN);
-			break;
-		}
-		if (s->count >= KEYS_MAX) {
-			diag_error(d, path, lineno, 1, "more than %d keys", KEYS_MAX);
-			break;
-		}
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[strspn(line, " \t")] == '#')
-			continue;
-		parse_line(s, line, path, lineno, d);
-	}
+	read_lines(f, s, path, d);
 	(void)fclose(f);
 	if (d->errors > before) {
 		snap_unref(s);
@@ -264,20 +477,22 @@ table_open(const char *name, const char *path, struct diag *d)
 {
 	struct table	*t;
 	struct snap	*s;
-	struct timespec	 mt;
+	struct fileid	 id;
 
-	if ((s = snap_read(path, d, &mt)) == NULL)
+	if ((s = snap_read(path, d, &id)) == NULL)
 		return NULL;
 	t = xcalloc(1, sizeof(*t));
 	t->name = xstrdup(name);
 	t->path = xstrdup(path);
 	t->snap = s;
-	t->mtime = mt;
-	pthread_mutex_init(&t->lock, NULL);
+	t->id = id;
+	t->checked = clock_fn();
+	if (pthread_mutex_init(&t->lock, NULL) != 0)
+		log_panic("table %s: pthread_mutex_init failed", name);
 	return t;
 }
 
-/* table_free -- free a table (NULL is fine) */
+/* table_free -- free a table (NULL is fine); no lookup may be running */
 void
 table_free(struct table *t)
 {
@@ -297,49 +512,83 @@ table_name(const struct table *t)
 	return t->name;
 }
 
-/* refresh -- re-read the file when its mtime changed (at most once a second) */
+/* log_failed -- a re-read failed: say so, with its first error lines */
 static void
+log_failed(const struct table *t, const struct diag *d)
+{
+	const char	*p = buf_str(&d->out);
+	unsigned	 n;
+	size_t		 len;
+
+	log_warn("table %s: %s changed but has %u error%s; the old content "
+	    "stays in force", t->name, t->path, d->errors,
+	    d->errors == 1 ? "" : "s");
+	for (n = 0; *p != '\0' && n < LOG_ERRORS_MAX; n++) {
+		len = strcspn(p, "\n");
+		log_warn("table %s: %.*s", t->name, (int)len, p);
+		p += len + (p[len] != '\0');
+	}
+}
+
+/*
+ * refresh -- re-read the file when it changed (stat at most once a clock
+ * second). Called with the lock held; drops it while reading. Returns the
+ * replaced snapshot, for the caller to unref once the lock is released.
+ */
+static struct snap *
 refresh(struct table *t)
 {
-	struct timespec	 now, mt;
 	struct stat	 st;
 	struct diag	 d = DIAG_INIT;
-	struct snap	*s, *old;
+	struct snap	*s, *old = NULL;
+	struct fileid	 id;
+	time_t		 now = clock_fn();
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec == t->checked)
-		return;
-	t->checked = now.tv_sec;
-	if (stat(t->path, &st) == -1 ||
-	    (st.st_mtim.tv_sec == t->mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == t->mtime.tv_nsec))
-		return;
-	t->mtime = st.st_mtim;
-	if ((s = snap_read(t->path, &d, &mt)) == NULL) {
-		log_warn("table %s: %s changed but has errors; the old content "
-		    "stays in force: %s", t->name, t->path, buf_str(&d.out));
-		diag_free(&d);
-		return;
+	if (t->reloading || now == t->checked)
+		return NULL;
+	t->checked = now;
+	if (stat(t->path, &st) == -1) {
+		if (!t->missing)
+			log_warn("table %s: %s: %s; the old content stays in "
+			    "force", t->name, t->path, strerror(errno));
+		t->missing = 1;
+		return NULL;
 	}
-	t->mtime = mt;
-	old = t->snap;
-	t->snap = s;
-	snap_unref(old);
-	log_info("table %s: reloaded %s: %zu keys", t->name, t->path, s->count);
+	t->missing = 0;
+	file_id(&st, &id);
+	if (same_id(&id, &t->id))
+		return NULL;
+	t->id = id;		/* a broken version is tried once */
+	t->reloading = 1;
+	pthread_mutex_unlock(&t->lock);
+	s = snap_read(t->path, &d, &id);
+	pthread_mutex_lock(&t->lock);
+	t->reloading = 0;
+	if (s == NULL)
+		log_failed(t, &d);
+	else {
+		t->id = id;
+		old = t->snap;
+		t->snap = s;
+		log_info("table %s: reloaded %s: %zu keys", t->name, t->path,
+		    s->count);
+	}
 	diag_free(&d);
+	return old;
 }
 
 /* acquire -- the current snapshot, with a reference */
 static struct snap *
 acquire(struct table *t)
 {
-	struct snap	*s;
+	struct snap	*s, *old;
 
 	pthread_mutex_lock(&t->lock);
-	refresh(t);
+	old = refresh(t);
 	s = t->snap;
 	__atomic_add_fetch(&s->refs, 1, __ATOMIC_ACQ_REL);
 	pthread_mutex_unlock(&t->lock);
+	snap_unref(old);
 	return s;
 }
 
@@ -354,47 +603,58 @@ table_count(struct table *t)
 	return n;
 }
 
+/* probe -- append the entry of a string key (optionally '@' + s) to out */
+static size_t
+probe(const struct snap *s, const char *str, int at, const struct entry **out,
+    size_t n)
+{
+	char		 key[KEYBUF + 1];
+	size_t		 kl;
+
+	if (str == NULL || (kl = str_key(str, strlen(str), key + at)) == 0 ||
+	    kl + (size_t)at > KEY_MAX + 1)
+		return n;
+	if (at) {
+		key[0] = 'k';
+		key[1] = '@';
+	}
+	if ((out[n] = hash_get(s->h, key, kl + (size_t)at)) != NULL)
+		n++;
+	return n;
+}
+
 /* candidates -- the entries of q, most specific first; their number */
 static size_t
 candidates(const struct snap *s, const struct table_query *q,
-    const struct entry **out, size_t max)
+    const struct entry *out[CAND_MAX])
 {
-	const char	*str[4] = { q->login, q->address, NULL, NULL };
-	char		 key[KEY_MAX + 20];
-	size_t		 n = 0, i, kl;
-	const char	*at;
+	const char	*ad = NULL, *ld = NULL;
+	char		 key[KEYBUF];
+	size_t		 n = 0;
 	int		 len;
 	struct ipaddr	 m;
 
-	if (q->address != NULL && (at = strrchr(q->address, '@')) != NULL)
-		str[2] = at;
-	else if (q->address != NULL)
-		str[2] = NULL;
-	if (q->login != NULL && (at = strrchr(q->login, '@')) != NULL)
-		str[3] = at;
-	for (i = 0; i < 4 && n < max; i++) {
-		if (str[i] == NULL || (kl = str_key(str[i], strlen(str[i]), key)) == 0)
-			continue;
-		if ((out[n] = hash_get(s->h, key, kl)) != NULL)
-			n++;
-	}
-	/* a bare domain as the address also matches @domain */
-	if (q->address != NULL && strchr(q->address, '@') == NULL && n < max &&
-	    strlen(q->address) < KEY_MAX) {
-		key[0] = 'k';
-		key[1] = '@';
-		kl = str_key(q->address, strlen(q->address), key + 1);
-		key[1] = '@';
-		key[0] = 'k';
-		if (kl != 0 && (out[n] = hash_get(s->h, key, kl + 1)) != NULL)
-			n++;
-	}
-	for (len = q->ip != NULL ? (int)ip_maxlen(q->ip) : -1; len >= 0 && n < max; len--) {
+	if (q->address != NULL)
+		ad = strrchr(q->address, '@');
+	if (q->login != NULL)
+		ld = strrchr(q->login, '@');
+	n = probe(s, q->login, 0, out, n);
+	n = probe(s, q->address, 0, out, n);
+	if (ad != NULL && ad != q->address)
+		n = probe(s, ad, 0, out, n);
+	else if (ad == NULL)	/* a bare domain also matches @domain */
+		n = probe(s, q->address, 1, out, n);
+	if (ld != NULL && ld != q->login)
+		n = probe(s, ld, 0, out, n);
+	if (q->ip == NULL || q->ip->family == 0)
+		return n;
+	for (len = (int)ip_maxlen(q->ip); len >= 0; len--) {
 		if (!(q->ip->family == AF_INET ? s->len4 : s->len6)[len])
 			continue;
 		m = *q->ip;
 		ip_mask(&m, (unsigned)len);
-		if ((out[n] = hash_get(s->h, key, net_key(&m, (unsigned)len, key))) != NULL)
+		if ((out[n] = hash_get(s->h, key, net_key(&m, (unsigned)len,
+		    key))) != NULL)
 			n++;
 	}
 	return n;
@@ -406,18 +666,21 @@ table_get(struct table *t, const struct table_query *q, const char *field,
     char *out, size_t outlen)
 {
 	struct snap		*s = acquire(t);
-	const struct entry	*c[8];
-	size_t			 n = candidates(s, q, c, 8), i, j;
+	const struct entry	*c[CAND_MAX];
+	size_t			 n = candidates(s, q, c), i, j;
 	int			 rc = 0;
 
 	for (i = 0; i < n && rc == 0; i++) {
 		for (j = 0; j < c[i]->n; j++) {
 			if (strcmp(c[i]->f[j].name, field) != 0)
 				continue;
-			rc = strlcpy(out, c[i]->f[j].value, outlen) < outlen ? 1 : -1;
+			rc = strlcpy(out, c[i]->f[j].value, outlen) < outlen ?
+			    1 : -1;
 			break;
 		}
 	}
+	if (rc == -1 && outlen > 0)
+		out[0] = '\0';
 	snap_unref(s);
 	return rc;
 }
@@ -427,8 +690,8 @@ int
 table_has(struct table *t, const struct table_query *q)
 {
 	struct snap		*s = acquire(t);
-	const struct entry	*c[8];
-	int			 rc = candidates(s, q, c, 8) > 0;
+	const struct entry	*c[CAND_MAX];
+	int			 rc = candidates(s, q, c) > 0;
 
 	snap_unref(s);
 	return rc;
