@@ -79,6 +79,7 @@ rules_load(const char *path, struct diag *d)
 	struct rules	*r = xcalloc(1, sizeof(*r));
 	struct pctx	 c;
 	unsigned	 before = d->errors;
+	int		 rc;
 
 	r->refs = 1;
 	r->path = xstrdup(path);
@@ -86,7 +87,12 @@ rules_load(const char *path, struct diag *d)
 	c.r = r;
 	c.d = d;
 	c.dir = "";
-	if (parse_file(&c, path, NULL) == -1 || d->errors > before) {
+	c.names = hash_new();
+	c.ids = hash_new();
+	rc = parse_file(&c, path, NULL);
+	hash_free(c.names, NULL);
+	hash_free(c.ids, NULL);
+	if (rc == -1 || d->errors > before) {
 		rules_free_all(r);
 		return NULL;
 	}

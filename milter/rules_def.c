@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,7 +185,7 @@ lim_override(struct pctx *c, struct rl_limit *l)
 		return -1;
 	}
 	tn = xstrndup(t->s, (size_t)(dot - t->s));
-	n = find_named(c->r->tables, c->r->ntables, tn);
+	n = find_kind(c, tn, NK_TABLE);
 	if (n == NULL)
 		perr(c, t, "no table '%s' is defined before this line", tn);
 	free(tn);
@@ -299,7 +300,7 @@ rules_st_limit(struct pctx *c)
 		perr(c, name, "limit %s: missing '}'", l->name), rc = -1;
 	if (rc == 0 && lim_check(c, l, name, have_count) == -1)
 		rc = -1;
-	rules_add_named(c, &c->r->limits, &c->r->nlimits, name, l);
+	rules_add_named(c, NK_LIMIT, name, l);
 	return rc == 0 ? expect_end(c) : -1;
 }
 
@@ -401,7 +402,7 @@ static int
 rule_head(struct pctx *c, struct rule *r, struct token **idt)
 {
 	struct token	*t = pnext(c);
-	size_t		 i;
+	uintptr_t	 i;
 	int		 dup = 0;
 
 	*idt = t;
@@ -410,12 +411,11 @@ rule_head(struct pctx *c, struct rule *r, struct token **idt)
 		return -1;
 	}
 	/* a duplicate is reported, and the rule is still checked */
-	for (i = 0; i < c->r->nrules; i++)
-		if (strcmp(c->r->rule[i].id, t->s) == 0) {
-			perr(c, t, "rule id '%s' is already used at %s:%u", t->s,
-			    c->r->rule[i].file, c->r->rule[i].line);
-			dup = 1;
-		}
+	if ((i = (uintptr_t)hash_get(c->ids, t->s, t->len)) != 0) {
+		perr(c, t, "rule id '%s' is already used at %s:%u", t->s,
+		    c->r->rule[i - 1].file, c->r->rule[i - 1].line);
+		dup = 1;
+	}
 	r->id = xstrdup(t->s);
 	r->file = c->tk->file;
 	r->line = t->line;
@@ -464,7 +464,7 @@ rule_body(struct pctx *c, struct rule *r, const struct token *idt)
 		t = pnext(c);
 		if (t->t == T_RBRACE || t->t == T_EOF)
 			break;
-		r->act = xreallocarray(r->act, r->nact + 1, sizeof(*r->act));
+		r->act = rules_grow(r->act, r->nact, sizeof(*r->act));
 		if (rule_action(c, t, &r->act[r->nact]) == -1 || expect_end(c) == -1) {
 			action_free(&r->act[r->nact]);
 			rc = -1;
@@ -513,7 +513,10 @@ rules_st_rule(struct pctx *c)
 	/* kept even when its body is broken, so a duplicate id is still found */
 	rc = rule_body(c, &r, idt) == 0 && dup == 0 ? 0 : -1;
 	c->r->needs.stages |= 1u << r.stage;
-	c->r->rule = xreallocarray(c->r->rule, c->r->nrules + 1, sizeof(r));
+	c->r->rule = rules_grow(c->r->rule, c->r->nrules, sizeof(r));
 	c->r->rule[c->r->nrules++] = r;
+	if (!dup)
+		(void)hash_put(c->ids, r.id, strlen(r.id),
+		    (void *)(uintptr_t)c->r->nrules);
 	return rc == 0 ? expect_end(c) : -1;
 }

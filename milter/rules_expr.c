@@ -135,7 +135,7 @@ p_limit(struct pctx *c)
 {
 	struct token	*t = pnext(c);
 	struct named	*n = t->t == T_WORD ?
-			    find_named(c->r->limits, c->r->nlimits, t->s) : NULL;
+			    find_kind(c, t->s, NK_LIMIT) : NULL;
 	struct expr	*e;
 	const char	*why;
 	enum stage	 ls;
@@ -214,11 +214,11 @@ p_in(struct pctx *c, struct expr *e, const struct fact_info *fi)
 		return e;
 	}
 	pnext(c);
-	if (t->t == T_WORD && (n = find_named(c->r->lists, c->r->nlists, t->s)) != NULL) {
+	if (t->t == T_WORD && (n = find_kind(c, t->s, NK_LIST)) != NULL) {
 		e->op = EX_INLIST;
 		e->list = n->p;
 	} else if (t->t == T_WORD &&
-	    (n = find_named(c->r->tables, c->r->ntables, t->s)) != NULL) {
+	    (n = find_kind(c, t->s, NK_TABLE)) != NULL) {
 		e->op = EX_INTABLE;
 		e->table = n->p;
 	} else {

@@ -18,6 +18,7 @@
 
 #include "diag.h"
 #include "facts.h"
+#include "hash.h"
 #include "ipaddr.h"
 #include "list.h"
 #include "ratelimit.h"
@@ -97,6 +98,8 @@ struct rule {
 	size_t		 nact;
 };
 
+enum nkind { NK_LIST, NK_TABLE, NK_LIMIT };
+
 struct named {
 	char		*name;
 	const char	*file;
@@ -133,17 +136,21 @@ struct pctx {
 	const char	*chain[RULES_INCLUDE_DEPTH + 1];	/* realpaths of the include chain */
 	unsigned	 depth;
 	unsigned	 terms;		/* of the condition being parsed */
+	struct hash	*names;		/* name -> NK_x + 4 * (index + 1) */
+	struct hash	*ids;		/* rule id -> index + 1 */
 };
 
 int	 lex_file(const char *, struct toks *, struct diag *);
 void	 toks_free(struct toks *);
 
 const char *tok_text(const struct token *);
+void	*rules_grow(void *, size_t, size_t);
 struct token *ptok(struct pctx *);
 void	 perr(struct pctx *, const struct token *, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	 word_is(const struct token *, const char *);
-struct named *find_named(struct named *, size_t, const char *);
+struct named *find_named(struct pctx *, const char *, enum nkind *);
+struct named *find_kind(struct pctx *, const char *, enum nkind);
 void	 use_fact(struct pctx *, enum fact);
 int	 fact_usable(struct pctx *, enum fact, int, const struct token *);
 
@@ -158,8 +165,8 @@ struct tmpl *rules_template(struct pctx *, const struct token *);
 int	 expect_end(struct pctx *);
 struct token *pnext(struct pctx *);
 struct token *rules_new_name(struct pctx *, const char *);
-void	 rules_add_named(struct pctx *, struct named **, size_t *,
-	    const struct token *, void *);
+void	 rules_add_named(struct pctx *, enum nkind, const struct token *,
+	    void *);
 int	 rules_st_limit(struct pctx *);
 int	 rules_st_rule(struct pctx *);
 void	 rules_rule_free(struct rule *);

@@ -12,6 +12,7 @@
 #include <glob.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,18 @@
 #include "num.h"
 #include "rules_int.h"
 #include "xalloc.h"
+
+/*
+ * rules_grow -- room for element n of an array of n elements: the
+ * capacity doubles (8, 16, 32 ...), so building is linear
+ */
+void *
+rules_grow(void *v, size_t n, size_t size)
+{
+	if (n == 0 || (n >= 8 && (n & (n - 1)) == 0))
+		return xreallocarray(v, n < 8 ? 8 : n * 2, size);
+	return v;
+}
 
 /* ptok -- the current token */
 struct token *
@@ -74,16 +87,29 @@ ident_ok(const char *s)
 	return 1;
 }
 
-/* find_named -- a definition by name, or NULL */
+/* find_named -- a definition of any kind by name (and its kind), or NULL */
 struct named *
-find_named(struct named *v, size_t n, const char *name)
+find_named(struct pctx *c, const char *name, enum nkind *kind)
 {
-	size_t	i;
+	uintptr_t	 v = (uintptr_t)hash_get(c->names, name, strlen(name));
+	size_t		 i = v / 4 - 1;
 
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].name, name) == 0)
-			return &v[i];
-	return NULL;
+	if (v == 0)
+		return NULL;
+	*kind = (enum nkind)(v % 4);
+	if (*kind == NK_LIST)
+		return &c->r->lists[i];
+	return *kind == NK_TABLE ? &c->r->tables[i] : &c->r->limits[i];
+}
+
+/* find_kind -- a definition of one kind by name, or NULL */
+struct named *
+find_kind(struct pctx *c, const char *name, enum nkind kind)
+{
+	struct named	*n;
+	enum nkind	 k;
+
+	return (n = find_named(c, name, &k)) != NULL && k == kind ? n : NULL;
 }
 
 /* expect_end -- the statement must end here */
@@ -149,35 +175,37 @@ struct token *
 rules_new_name(struct pctx *c, const char *kind)
 {
 	struct token	*t = pnext(c);
+	static const char *kinds[] = { "list", "table", "limit" };
 	struct named	*o = NULL;
-	const char	*okind = "list";
+	enum nkind	 k;
 
 	if (t->t != T_WORD || !ident_ok(t->s)) {
 		perr(c, t, "expected a %s name", kind);
 		return NULL;
 	}
 	/* one name, one kind: `in NAME` must not be ambiguous */
-	o = find_named(c->r->lists, c->r->nlists, t->s);
-	if (o == NULL && (o = find_named(c->r->tables, c->r->ntables, t->s)) != NULL)
-		okind = "table";
-	if (o == NULL && (o = find_named(c->r->limits, c->r->nlimits, t->s)) != NULL)
-		okind = "limit";
-	if (o != NULL) {
+	if ((o = find_named(c, t->s, &k)) != NULL) {
 		perr(c, t, "%s '%s' is already defined %s%s%sat %s:%u", kind, t->s,
-		    strcmp(okind, kind) != 0 ? "(as a " : "",
-		    strcmp(okind, kind) != 0 ? okind : "",
-		    strcmp(okind, kind) != 0 ? ") " : "", o->file, o->line);
+		    strcmp(kinds[k], kind) != 0 ? "(as a " : "",
+		    strcmp(kinds[k], kind) != 0 ? kinds[k] : "",
+		    strcmp(kinds[k], kind) != 0 ? ") " : "", o->file, o->line);
 		return NULL;
 	}
 	return t;
 }
 
-/* rules_add_named -- record a definition */
+/* rules_add_named -- record a definition (its name is new) */
 void
-rules_add_named(struct pctx *c, struct named **v, size_t *n, const struct token *t,
-    void *p)
+rules_add_named(struct pctx *c, enum nkind kind, const struct token *t, void *p)
 {
-	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	struct named	**v = kind == NK_LIST ? &c->r->lists :
+			    kind == NK_TABLE ? &c->r->tables : &c->r->limits;
+	size_t		 *n = kind == NK_LIST ? &c->r->nlists :
+			    kind == NK_TABLE ? &c->r->ntables : &c->r->nlimits;
+
+	(void)hash_put(c->names, t->s, t->len,
+	    (void *)(uintptr_t)((*n + 1) * 4 + kind));
+	*v = rules_grow(*v, *n, sizeof(**v));
 	(*v)[*n].name = xstrdup(t->s);
 	(*v)[*n].file = c->tk->file;
 	(*v)[*n].line = t->line;
@@ -326,7 +354,7 @@ st_list(struct pctx *c)
 		free(path);
 	} else
 		rc = rules_list_items(c, l);
-	rules_add_named(c, &c->r->lists, &c->r->nlists, name, l);
+	rules_add_named(c, NK_LIST, name, l);
 	return rc == 0 ? expect_end(c) : -1;
 }
 
@@ -355,7 +383,7 @@ st_table(struct pctx *c)
 	free(path);
 	if (tb == NULL)
 		return -1;
-	rules_add_named(c, &c->r->tables, &c->r->ntables, name, tb);
+	rules_add_named(c, NK_TABLE, name, tb);
 	return expect_end(c);
 }
 
@@ -427,7 +455,7 @@ statement(struct pctx *c)
 static const char *
 keep_file(struct rules *r, const char *path)
 {
-	r->files = xreallocarray(r->files, r->nfiles + 1, sizeof(*r->files));
+	r->files = rules_grow(r->files, r->nfiles, sizeof(*r->files));
 	r->files[r->nfiles] = xstrdup(path);
 	return r->files[r->nfiles++];
 }
