@@ -29,6 +29,20 @@ text_of(const struct fact_info *fi, const struct fact_value *v, char *b,
 	return b;
 }
 
+/* cmp_num -- a op b */
+static int
+cmp_num(enum cmp op, int64_t a, int64_t b)
+{
+	switch (op) {
+	case CMP_LT: return a < b;
+	case CMP_LE: return a <= b;
+	case CMP_GT: return a > b;
+	case CMP_GE: return a >= b;
+	case CMP_EQ: return a == b;
+	default:     return a != b;
+	}
+}
+
 /* leaf -- a comparison of one fact; 1, 0 or -1 */
 static int
 leaf(const struct expr *e, const struct rules_env *env)
@@ -50,8 +64,13 @@ leaf(const struct expr *e, const struct rules_env *env)
 		return v.set && (fi->type == FT_IP || (v.s != NULL && v.s[0] != '\0'));
 	case EX_IS:
 	case EX_ISNOT:
+		/* a yes/no fact is known when unset: it is no */
+		if (fi->type == FT_BOOL)
+			return ((v.set && v.n != 0) == (e->num != 0)) == (e->op == EX_IS);
 		if (!v.set)
 			return e->op == EX_ISNOT;
+		if (fi->type == FT_NUM)
+			return (v.n == e->num) == (e->op == EX_IS);
 		if (fi->type == FT_IP)
 			return ip_equal(&v.ip, &e->ip) == (e->op == EX_IS);
 		return (strcasecmp(v.s, e->str) == 0) == (e->op == EX_IS);
@@ -74,16 +93,7 @@ leaf(const struct expr *e, const struct rules_env *env)
 	case EX_RE:
 		return regexec(&e->re, v.set ? v.s : "", 0, NULL, 0) == 0;
 	case EX_CMP:
-		if (!v.set)
-			return 0;
-		switch (e->cmp) {
-		case CMP_LT: return v.n < e->num;
-		case CMP_LE: return v.n <= e->num;
-		case CMP_GT: return v.n > e->num;
-		case CMP_GE: return v.n >= e->num;
-		case CMP_EQ: return v.n == e->num;
-		default:     return v.n != e->num;
-		}
+		return v.set && cmp_num(e->cmp, v.n, e->num);
 	default:
 		return 0;
 	}

@@ -162,6 +162,36 @@ p_limit(struct pctx *c)
 	return e;
 }
 
+/* signed_num -- a decimal, possibly negative number word; 0 or -1 */
+static int
+signed_num(const struct token *t, int64_t *out)
+{
+	int		neg = t->t == T_WORD && t->s[0] == '-';
+	uint64_t	v;
+
+	if (t->t != T_WORD || num_parse(t->s + neg, t->len - (size_t)neg, 0,
+	    INT64_MAX, &v) == -1)
+		return -1;
+	*out = neg ? -(int64_t)v : (int64_t)v;
+	return 0;
+}
+
+/* bool_word -- yes/no, true/false, on/off, 1/0; 0 or -1 */
+static int
+bool_word(const struct token *t, int64_t *out)
+{
+	static const char *w[] = { "no", "yes", "false", "true", "off", "on",
+				   "0", "1" };
+	size_t	i;
+
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if ((t->t == T_WORD || t->t == T_STR) && strcasecmp(t->s, w[i]) == 0) {
+			*out = (int64_t)(i % 2);
+			return 0;
+		}
+	return -1;
+}
+
 /* p_is -- FACT is [not] VALUE */
 static struct expr *
 p_is(struct pctx *c, struct expr *e, const struct fact_info *fi)
@@ -180,8 +210,12 @@ p_is(struct pctx *c, struct expr *e, const struct fact_info *fi)
 		return NULL;
 	}
 	e->str = xstrdup(t->s);
-	if (fi->type == FT_IP && ip_parse(t->s, t->len, &e->ip) == -1) {
-		perr(c, t, "'%s' is an address: compare it with an IP", fi->name);
+	if ((fi->type == FT_IP && ip_parse(t->s, t->len, &e->ip) == -1) ||
+	    (fi->type == FT_NUM && signed_num(t, &e->num) == -1) ||
+	    (fi->type == FT_BOOL && bool_word(t, &e->num) == -1)) {
+		perr(c, t, "'%s' is %s", fi->name, fi->type == FT_IP ?
+		    "an address: compare it with an IP" : fi->type == FT_NUM ?
+		    "a number: compare it with a number" : "yes or no");
 		expr_free(e);
 		return NULL;
 	}
@@ -236,12 +270,16 @@ p_cmp(struct pctx *c, struct expr *e, const struct fact_info *fi)
 {
 	static const char *ops[] = { "<", "<=", ">", ">=", "==", "!=" };
 	struct token	*op = pnext(c), *t = pnext(c);
-	uint64_t	 v;
-	int		 i, neg;
+	int		 i;
 	char		 msg[160];
 
 	if (strcmp(op->s, "=~") == 0) {
 		e->op = EX_RE;
+		if (fi->type == FT_NUM || fi->type == FT_BOOL) {
+			perr(c, op, "'%s' is a %s: =~ is for text", fi->name,
+			    fi->type == FT_NUM ? "number" : "yes/no fact");
+			goto bad;
+		}
 		if (t->t != T_STR) {
 			perr(c, t, "expected a \"regular expression\" after =~");
 			goto bad;
@@ -262,13 +300,10 @@ p_cmp(struct pctx *c, struct expr *e, const struct fact_info *fi)
 		perr(c, op, "'%s' is not a number: use is, in or =~", fi->name);
 		goto bad;
 	}
-	neg = t->t == T_WORD && t->s[0] == '-';
-	if (t->t != T_WORD || num_parse(t->s + neg, t->len - (size_t)neg, 0,
-	    INT64_MAX, &v) == -1) {
+	if (signed_num(t, &e->num) == -1) {
 		perr(c, t, "expected a number");
 		goto bad;
 	}
-	e->num = neg ? -(int64_t)v : (int64_t)v;
 	return e;
 bad:
 	expr_free(e);
