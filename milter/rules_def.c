@@ -244,6 +244,34 @@ lim_line(struct pctx *c, struct rl_limit *l, const struct token *kw, int *have_c
 	return -1;
 }
 
+/*
+ * lim_keys_check -- keys that exist when the count is taken: connections
+ * are counted at connect (client_ip only); rcpt_domain is one recipient's
+ */
+static int
+lim_keys_check(struct pctx *c, const struct rl_limit *l, const struct token *at)
+{
+	unsigned	i, j;
+	int		conn = l->count == RL_COUNT_CONNECTIONS ||
+			    l->count == RL_COUNT_CONCURRENT;
+
+	for (i = 0; i < l->nkeys; i++)
+		for (j = 0; j < l->key[i].nparts; j++) {
+			if (conn && l->key[i].part[j] != RL_PART_CLIENT_IP) {
+				perr(c, at, "limit %s: connections are counted at "
+				    "connect, where the only key is client_ip", l->name);
+				return -1;
+			}
+			if (l->key[i].part[j] == RL_PART_RCPT_DOMAIN &&
+			    l->count != RL_COUNT_RECIPIENTS) {
+				perr(c, at, "limit %s: key rcpt_domain needs count "
+				    "recipients", l->name);
+				return -1;
+			}
+		}
+	return 0;
+}
+
 /* lim_check -- the lines of a limit fit together */
 static int
 lim_check(struct pctx *c, const struct rl_limit *l, const struct token *at,
@@ -266,6 +294,8 @@ lim_check(struct pctx *c, const struct rl_limit *l, const struct token *at,
 	if (l->override != NULL && l->nwindows > 1)
 		perr(c, at, "limit %s: override needs a single rate line", l->name),
 		    rc = -1;
+	if (have_count && lim_keys_check(c, l, at) == -1)
+		rc = -1;
 	return rc;
 }
 

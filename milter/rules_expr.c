@@ -342,6 +342,12 @@ p_fact(struct pctx *c, struct token *t)
 		pnext(c);
 		return p_in(c, e, fi);
 	}
+	/* FACT not in X: the same as not FACT in X */
+	if (word_is(ptok(c), "not") && word_is(&c->tk->v[c->i + 1], "in")) {
+		pnext(c);
+		pnext(c);
+		return (e = p_in(c, e, fi)) != NULL ? node(EX_NOT, e, NULL) : NULL;
+	}
 	if (ptok(c)->t == T_OP)
 		return p_cmp(c, e, fi);
 	return e;

@@ -136,7 +136,7 @@ static const struct {
 	{ "rule r at rcpt {\n\taccept\n\ttempfail 451 4.7.1 \"x\"\n}\n", ":3:2:",
 	    "at most one of accept" },
 	{ "rule r at\n", ":1:10:", "unknown stage 'end of line'" },
-	{ "limit l { count connections; key sasl_user /64; rate 1/1m }\n", ":1:44:",
+	{ "limit l { count messages; key sasl_user /64; rate 1/1m }\n", ":1:41:",
 	    "follows a client_ip key" },
 	{ "limit l { count connections; count messages; key client_ip; rate 1/1m }\n",
 	    ":1:30:", "count is already set" },
@@ -148,9 +148,10 @@ static const struct {
 	{ "limit l { count recipients; key sasl_user; rate 1/1m }\n"
 	    "rule r at mail {\n\tif limit l exceeded\n\taccept\n}\n", ":3:11:",
 	    "only from stage rcpt (it counts recipients); this rule runs at mail" },
-	{ "limit l { count connections; key client_ip+rcpt_domain; rate 1/1m }\n"
-	    "rule r at mail {\n\tif limit l exceeded\n\taccept\n}\n", ":3:11:",
-	    "its key uses rcpt_domain" },
+	{ "limit l { count connections; key client_ip+sasl_user; rate 1/1m }\n",
+	    ":1:7:", "the only key is client_ip" },
+	{ "limit l { count messages; key rcpt_domain; rate 1/1m }\n", ":1:7:",
+	    "key rcpt_domain needs count recipients" },
 	{ "limit l { count connections; key client_ip; rate 1/1m }\n"
 	    "rule r at rcpt {\n\tif limit l\n\taccept\n}\n", ":3:12:",
 	    "expected 'exceeded'" },
@@ -459,13 +460,13 @@ START_TEST(test_limit_fields)
 	const struct rl_limit	*l;
 
 	r = load("table t \"users.map\"\n"
-	    "limit x { count messages\n\tkey client_ip/24 /48 sasl_user+rcpt_domain\n"
+	    "limit x { count recipients\n\tkey client_ip/24 /48 sasl_user+rcpt_domain\n"
 	    "\trate 30/1m burst 10; rate 500/1d }\n"
-	    "limit y { count concurrent; key customer; max 4; override t.n }\n", &d);
+	    "limit y { count concurrent; key client_ip; max 4; override t.n }\n", &d);
 	ck_assert_msg(r != NULL, "%s", buf_str(&d.out));
 	ck_assert_uint_eq(rules_nlimits(r), 2);
 	l = rules_limits(r)[0];
-	ck_assert_int_eq(l->count, RL_COUNT_MESSAGES);
+	ck_assert_int_eq(l->count, RL_COUNT_RECIPIENTS);
 	ck_assert_uint_eq(l->nkeys, 2);
 	ck_assert_uint_eq(l->key[0].nparts, 1);
 	ck_assert_uint_eq(l->key[0].v4len, 24);
@@ -596,6 +597,9 @@ static const struct {
 	{ "client_ip in users", "client_ip=192.0.2.9", NULL, 0, NULL, "" },
 	{ "rcpt in { a@x.test, @y.test }", "rcpt=b@Y.test", NULL, 1, NULL, "" },
 	{ "rcpt in { a@x.test, @y.test }", "rcpt=b@x.test", NULL, 0, NULL, "" },
+	{ "rcpt not in { a@x.test } and rcpt", "rcpt=b@x.test", NULL, 1, NULL, "" },
+	{ "rcpt not in { a@x.test } and rcpt", "rcpt=A@x.test", NULL, 0, NULL, "" },
+	{ "client_ip not in nets", "client_ip=192.0.2.7", NULL, 0, NULL, "" },
 	{ "rcpt in users", "rcpt=bob@example.com", NULL, 1, NULL, "" },
 	{ "sasl_user in users", "sasl_user=alice", NULL, 1, NULL, "" },
 	{ "helo =~ \"^mail[0-9]*\\\\.example$\"", "helo=MAIL7.example", NULL, 1, NULL, "" },
