@@ -65,6 +65,20 @@ fact_usable(struct pctx *c, enum fact f, int tmpl, const struct token *t)
 	return 0;
 }
 
+/* fact_unknown -- report a name that is no fact (per-list dnsbl.NAME: not yet) */
+void
+fact_unknown(struct pctx *c, const struct token *t, const char *name,
+    size_t len, int tmpl)
+{
+	if (len > 6 && strncmp(name, "dnsbl.", 6) == 0)
+		perr(c, t, "'%.*s' needs DNS lists, not yet implemented in this "
+		    "build", (int)len, name);
+	else if (tmpl)
+		perr(c, t, "unknown variable ${%.*s}", (int)len, name);
+	else
+		perr(c, t, "unknown fact '%.*s'", (int)len, name);
+}
+
 /* node -- a new expression node */
 static struct expr *
 node(enum ex op, struct expr *a, struct expr *b)
@@ -325,7 +339,7 @@ p_fact(struct pctx *c, struct token *t)
 		return NULL;
 	}
 	if (fact_lookup(t->s, t->len, &f) == -1) {
-		perr(c, t, "unknown fact '%s'", t->s);
+		fact_unknown(c, t, t->s, t->len, 0);
 		return NULL;
 	}
 	if (fact_usable(c, f, 0, t) == -1)

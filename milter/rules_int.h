@@ -153,6 +153,8 @@ struct named *find_named(struct pctx *, const char *, enum nkind *);
 struct named *find_kind(struct pctx *, const char *, enum nkind);
 void	 use_fact(struct pctx *, enum fact);
 int	 fact_usable(struct pctx *, enum fact, int, const struct token *);
+void	 fact_unknown(struct pctx *, const struct token *, const char *, size_t,
+	    int);
 
 struct expr *expr_parse(struct pctx *);
 void	 expr_free(struct expr *);

@@ -236,7 +236,7 @@ tresolve(void *arg, const char *name, size_t len, unsigned col, int *id)
 
 	at.col = col;
 	if (fact_lookup(name, len, &f) == -1) {
-		perr(c, &at, "unknown variable ${%.*s}", (int)len, name);
+		fact_unknown(c, &at, name, len, 1);
 		return -1;
 	}
 	if (fact_usable(c, f, 1, &at) == -1)

@@ -75,6 +75,9 @@ static const struct {
 	{ R("dkim is pass"), ":2:5:", "DKIM/DMARC" },
 	{ R("dnsbl.score > 3"), ":2:5:", "DNS lists" },
 	{ R("spf is fail"), ":2:5:", "SPF" },
+	{ R("dnsbl.zen.label is SBL"), ":2:5:", "'dnsbl.zen.label' needs DNS lists, "
+	    "not yet implemented in this build" },
+	{ "rule r at rcpt { log \"${dnsbl.zen}\" }\n", ":1:23:", "'dnsbl.zen' needs DNS" },
 	{ "rule r at rcpt {\n\ttempfail 451 5.7.1 \"x\"\n}\n", ":2:15:",
 	    "does not agree with reply code 451" },
 	{ "rule r at rcpt {\n\ttempfail 550 5.7.1 \"x\"\n}\n", ":2:11:",
