@@ -200,6 +200,18 @@ add_pattern(struct list *l, const char *s, size_t len, struct buf *err)
 	return -1;
 }
 
+/* all_of -- are all len bytes of s in set? (s need not end in a NUL) */
+static int
+all_of(const char *s, size_t len, const char *set)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == '\0' || strchr(set, s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
 /* ip_like -- does an item without '@' look like an attempt at an IP? */
 static int
 ip_like(const char *s, size_t len)
@@ -207,7 +219,7 @@ ip_like(const char *s, size_t len)
 	return memchr(s, '/', len) != NULL || memchr(s, ':', len) != NULL ||
 	    memchr(s, '[', len) != NULL ||
 	    (isdigit((unsigned char)s[len - 1]) &&
-	    strspn(s, "0123456789.") >= len);
+	    all_of(s, len, "0123456789."));
 }
 
 /* list_add -- add one item; on error explain it in err and return -1 */

@@ -272,6 +272,18 @@ bad:
 	return NULL;
 }
 
+/* all_of -- are all len bytes of s in set? (s need not end in a NUL) */
+static int
+all_of(const char *s, size_t len, const char *set)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == '\0' || strchr(set, s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
 /* key_error -- why k (kl bytes, not an IP or CIDR) is not a key, or NULL */
 static const char *
 key_error(const char *k, size_t kl)
@@ -282,9 +294,9 @@ key_error(const char *k, size_t kl)
 	if (kl > KEY_MAX)
 		return "key longer than 320 bytes";
 	if (memchr(k, '/', kl) != NULL || (memchr(k, '.', kl) != NULL &&
-	    strspn(k, "0123456789.") >= kl) ||
+	    all_of(k, kl, "0123456789.")) ||
 	    (memchr(k, ':', kl) != NULL && (memchr(k, '%', kl) != NULL ||
-	    strspn(k, "0123456789abcdefABCDEF:.[]") >= kl)))
+	    all_of(k, kl, "0123456789abcdefABCDEF:.[]"))))
 		return "not a valid IP address or network";
 	for (i = 0; i < kl; i++) {
 		if (ctl(k[i]) || k[i] == '"' || k[i] == '=')

@@ -124,6 +124,7 @@ START_TEST(test_item_length)
 {
 	struct list	*l = list_new();
 	struct buf	 err = BUF_INIT, item = BUF_INIT, q = BUF_INIT;
+	char		*unterminated;
 	int		 i;
 
 	/* 64 + 1 + 255 = 320 bytes: the longest address */
@@ -140,8 +141,14 @@ START_TEST(test_item_length)
 	buf_putc(&item, 'x');
 	ck_assert_int_eq(list_add(l, item.data, item.len, &err), -1);
 	ck_assert_ptr_nonnull(strstr(buf_str(&err), "1 to 320 bytes"));
-	/* the item is not read past len */
+	/* the item is not read past len (found by fuzz_list: "19" unterminated) */
 	ck_assert_int_eq(list_add(l, "@example.orgGARBAGE", 12, &err), 0);
+	unterminated = malloc(2);
+	memcpy(unterminated, "19", 2);
+	ck_assert_int_eq(list_add(l, unterminated, 2, &err), -1);
+	memcpy(unterminated, "a.", 2);
+	ck_assert_int_eq(list_add(l, unterminated, 2, &err), 0);
+	free(unterminated);
 	ck_assert(list_match_str(l, "x@example.org"));
 	/* a 2,000-byte address at a listed domain matches */
 	for (i = 0; i < 2000; i++)
