@@ -278,6 +278,95 @@ p_in(struct pctx *c, struct expr *e, const struct fact_info *fi)
 	return e;
 }
 
+#define RE_COST_MAX	10000
+
+/* re_bound -- the repeat count of {M}, {M,} or {M,N} at *pp; 0: not one */
+static double
+re_bound(const char **pp)
+{
+	const char	*p = *pp + 1;
+	double		 m = 0, n = -1;
+
+	if (*p < '0' || *p > '9')
+		return 0;
+	for (; *p >= '0' && *p <= '9' && m < 1e6; p++)
+		m = m * 10 + (*p - '0');
+	if (*p == ',') {
+		p++;
+		n = *p == '}' ? m + 1 : 0;
+		for (; *p >= '0' && *p <= '9' && n < 1e6; p++)
+			n = n * 10 + (*p - '0');
+	}
+	if (*p != '}')
+		return 0;
+	*pp = p;
+	return n > m ? n : m > 1 ? m : 1;
+}
+
+/* re_class -- the ']' that closes the bracket expression at p, or its NUL */
+static const char *
+re_class(const char *p)
+{
+	const char	*e;
+
+	p += p[1] == '^' ? 2 : 1;
+	if (*p == ']')
+		p++;
+	for (; *p != '\0' && *p != ']'; p++)
+		if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=') &&
+		    (e = strchr(p + 2, p[1])) != NULL && e[1] == ']')
+			p = e + 1;
+	return p;
+}
+
+/*
+ * re_cost -- about how many nodes regcomp builds. glibc copies a repeated
+ * atom or group once per repeat, so nested and stacked repeats multiply:
+ * a few dozen bytes of pattern could exhaust memory. Back-references
+ * (exponential matching) cost too much by definition.
+ */
+static double
+re_cost(const char *p)
+{
+	double		 sum[RULES_NEST_MAX + 2], last = 0, k;
+	unsigned	 depth = 0;
+
+	for (sum[0] = 0; *p != '\0' && last <= RE_COST_MAX; p++) {
+		if (*p == '*' || *p == '?' || *p == '+') {
+			last *= 2;
+			continue;
+		}
+		if (*p == '{' && (k = re_bound(&p)) > 0) {
+			last *= k;
+			continue;
+		}
+		sum[depth] += last;		/* the previous atom is complete */
+		last = 1;
+		if (*p == '(') {
+			if (depth > RULES_NEST_MAX)
+				return RE_COST_MAX + 1;
+			sum[++depth] = 0;
+			last = 0;
+		} else if (*p == ')' && depth > 0)
+			last = sum[depth--] + 1;
+		else if (*p == '|')
+			last = 0;
+		else if (*p == '[')
+			p = re_class(p);
+		else if (*p == '\\' && p[1] >= '1' && p[1] <= '9')
+			return RE_COST_MAX + 1;
+		else if (*p == '\\' && p[1] != '\0')
+			p++;
+		if (*p == '\0')
+			break;
+	}
+	while (depth > 0) {
+		sum[depth - 1] += sum[depth];
+		depth--;
+	}
+	return sum[0] + last;
+}
+
 /* p_cmp -- FACT OP NUMBER, FACT =~ "REGEX" */
 static struct expr *
 p_cmp(struct pctx *c, struct expr *e, const struct fact_info *fi)
@@ -296,6 +385,11 @@ p_cmp(struct pctx *c, struct expr *e, const struct fact_info *fi)
 		}
 		if (t->t != T_STR) {
 			perr(c, t, "expected a \"regular expression\" after =~");
+			goto bad;
+		}
+		if (re_cost(t->s) > RE_COST_MAX) {
+			perr(c, t, "regular expression too complex (nested or "
+			    "stacked repeats, or back-references)");
 			goto bad;
 		}
 		if ((i = regcomp(&e->re, t->s, REG_EXTENDED | REG_ICASE | REG_NOSUB)) != 0) {
