@@ -51,6 +51,24 @@ rules_free_all(struct rules *r)
 	free(r);
 }
 
+/* key_facts -- every limit is counted: the facts its keys are made of */
+static void
+key_facts(struct rules_needs *n, const struct rl_limit *l)
+{
+	static const enum fact part_fact[] = {
+		[RL_PART_CLIENT_IP] = F_CLIENT_IP, [RL_PART_SASL_USER] = F_SASL_USER,
+		[RL_PART_SENDER] = F_MAIL_FROM, [RL_PART_SENDER_DOMAIN] = F_MAIL_DOMAIN,
+		[RL_PART_RCPT_DOMAIN] = F_RCPT_DOMAIN, [RL_PART_CUSTOMER] = F_CUSTOMER,
+	};
+	unsigned	i, j;
+
+	for (i = 0; i < l->nkeys; i++)
+		for (j = 0; j < l->key[i].nparts; j++)
+			n->fact[part_fact[l->key[i].part[j]]] = 1;
+	if (l->count == RL_COUNT_BYTES)
+		n->body = 1;
+}
+
 /* finish -- the arrays the accessors return, and the body/header needs */
 static void
 finish(struct rules *r)
@@ -60,8 +78,7 @@ finish(struct rules *r)
 	r->limitv = xreallocarray(NULL, r->nlimits + 1, sizeof(*r->limitv));
 	for (i = 0; i < r->nlimits; i++) {
 		r->limitv[i] = r->limits[i].p;
-		if (r->limitv[i]->count == RL_COUNT_BYTES)
-			r->needs.body = 1;
+		key_facts(&r->needs, r->limitv[i]);
 	}
 	r->tablev = xreallocarray(NULL, r->ntables + 1, sizeof(*r->tablev));
 	for (i = 0; i < r->ntables; i++)

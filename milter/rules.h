@@ -70,7 +70,7 @@ struct rules_env {
 /* what a rule set needs from the MTA, for milter negotiation */
 struct rules_needs {
 	unsigned	stages;		/* bit (1 << STAGE_x): rules run at that stage */
-	unsigned char	fact[F_COUNT];	/* 1: used by a rule, template or the footer */
+	unsigned char	fact[F_COUNT];	/* 1: used by a rule, template, the footer or a limit key */
 	int		header;		/* needs the message header (from_domain) */
 	int		body;		/* needs the body (size, bytes limits) */
 };

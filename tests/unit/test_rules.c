@@ -422,6 +422,7 @@ START_TEST(test_needs_and_summary)
 	rules_needs(r, &n);
 	ck_assert(n.body);
 	ck_assert(n.header);
+	ck_assert(n.fact[F_SASL_USER]);	/* a limit's key */
 	rules_unref(r);
 	diag_free(&d);
 }
@@ -445,7 +446,7 @@ START_TEST(test_needs_footer)
 	ck_assert(n.fact[F_CLIENT_IP] && n.fact[V_REF] && n.fact[V_HOSTNAME]);
 	ck_assert(n.fact[F_TLS] && n.fact[V_LIMIT_NAME] && n.fact[V_LIMIT_WINDOW]);
 	ck_assert(n.fact[V_QUEUE_ID] && !n.fact[V_RETRY_AFTER] && !n.fact[F_HELO]);
-	ck_assert(!n.body && !n.header);
+	ck_assert(!n.body && !n.header && !n.fact[F_SASL_USER]);
 	ck_assert_ptr_nonnull(rules_footer(r));
 	ck_assert_uint_eq(rules_nlimits(r), 1);
 	ck_assert_str_eq(rules_limits(r)[0]->name, "c");
