@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # t_connect -- a connect-stage limit: the client sees the tailored 421 (at
 # EHLO, or at MAIL when it skips EHLO) with a reference that is in the
-# log, and the connection is closed; IPv4 /24 and IPv6 /64 keys.
+# log, and the connection is closed; IPv4 /24 and IPv6 /64 keys; a
+# concurrent-connections limit that is released when connections close.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 h_setup
 cat >"$H/rules/test.rules" <<'RULES'
+list held { 2001:db8:0:5::/64 }
 limit conn_rate { count connections; key client_ip/24 /64; rate 2/1h }
+limit conn_open { count concurrent; key client_ip/24 /64; max 2 }
+rule too-many-open at connect {
+	if client_ip in held and limit conn_open exceeded
+	tempfail 421 4.7.0 "Too many open connections from ${client_net} (at most ${limit.max} at once)"
+}
 rule too-fast at connect {
-	if limit conn_rate exceeded
+	if not client_ip in held and limit conn_rate exceeded
 	tempfail 421 4.7.0 "Too many connections from ${client_net} (${limit.max} per ${limit.window}); retry in ${retry_after} seconds"
 }
 RULES
@@ -77,5 +84,29 @@ check_logref "IPv6: the reply's ref is in the log" "$(ref_of "$r")" \
 	'rule=too-fast stage=connect action=tempfail reply="421 4\.7\.0 .*client=.*\[2001:db8::12\] limit=conn_rate:[0-9]+/2/1h'
 o4=$(session6 2001:db8:0:1::10)
 check_grep "IPv6: another /64 is accepted" '^<- 250 2.1.0' "$o4"
+
+# concurrent connections: two held open, the third is refused, and once
+# they are closed a new one is admitted again (the count is released)
+for i in 1 2; do
+	smtp '[::1]:2525' --bind "2001:db8:0:5::$i" >"$H/held$i.out" <<'S' &
+cmd EHLO client.test
+sleep 4
+cmd QUIT
+S
+	eval "held$i=\$!"
+done
+wait_log "$H/held1.out" '^<- 250 ' 15 || true
+wait_log "$H/held2.out" '^<- 250 ' 15 || true
+o5=$(session6 2001:db8:0:5::3)
+r=$(reply_to "$o5" "EHLO")
+check_reply "concurrent: the third open connection gets the tailored 421" 421 4.7.0 "$r" \
+	'Too many open connections from 2001:db8:0:5::/64 \(at most 2 at once\)'
+check_grep "concurrent: 421 closes the connection" '^== closed' "$o5"
+check_logref "concurrent: the reply's ref is in the log" "$(ref_of "$r")" \
+	'rule=too-many-open stage=connect action=tempfail .*limit=conn_open:2/2'
+wait "$held1" "$held2" || true
+check_grep "concurrent: the held connections were served" '^<- 221 ' "$(cat "$H/held1.out" "$H/held2.out")"
+o6=$(session6 2001:db8:0:5::4)
+check_grep "concurrent: admitted again after they closed" '^<- 250 2\.1\.0' "$o6"
 check_alive "mxgate still running"
 h_done
