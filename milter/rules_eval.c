@@ -4,6 +4,11 @@
  * Nothing here changes the rule set: evaluation is thread-safe. Facts and
  * limits are asked for through the caller's env, only when a condition
  * reaches them (and, or short-circuit).
+ *
+ * A condition is three-valued in effect: 1 true, 0 false, -1 an internal
+ * error from a fact or limit callback, which ends the evaluation. A true
+ * result also names its witness: the limit whose `exceeded` made it true
+ * (through and/or, never through not), for ${retry_after} and ${limit.*}.
  */
 #include "config.h"
 

@@ -1,12 +1,15 @@
 /*
  * rules_expr -- conditions (spec section 4.5): parsing with the usual
- * precedence (not > and > or), static checks (unknown names, types,
- * stages), and evaluation.
+ * precedence (not > and > or), and static checks: unknown names, types
+ * (numbers compare with numbers, yes/no facts with yes/no, IP facts with
+ * IPs), facts and limits used before their stage. Evaluation is in
+ * rules_eval.c.
  *
- * Evaluation is three-valued in effect: 1 true, 0 false, -1 an internal
- * error from a fact or limit callback, which ends the evaluation. A true
- * result also names its witness: the limit whose `exceeded` made it true
- * (through and/or, never through not), for ${retry_after} and ${limit.*}.
+ * Bounds, so that a hostile file cannot exhaust the stack or memory of
+ * the load or of evaluation: parentheses and `not` nest at most
+ * RULES_NEST_MAX deep, a condition has at most RULES_TERMS_MAX terms, and
+ * a regular expression whose compiled form would explode (nested or
+ * stacked repeats) or that uses back-references is refused.
  */
 #include "config.h"
 

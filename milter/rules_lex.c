@@ -5,8 +5,10 @@
  * durations, IPs and CIDRs, list patterns and `500/1h` alike; the parser
  * gives them meaning where it knows what it expects. Strings are
  * "..." with \" and \\ escapes and may not span lines. Newlines and ';'
- * end statements. Every lexical error is reported; the bad byte or token
- * is skipped and lexing goes on.
+ * end statements. Every lexical error is reported; a bad byte is skipped,
+ * a bad string or an oversized word is still emitted (the error is out)
+ * so that the parser stays in step, and lexing goes on. Token texts live
+ * in one allocation per file; the token array grows by doubling.
  */
 #include "config.h"
 
