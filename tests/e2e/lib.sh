@@ -381,7 +381,7 @@ wellformed() {
 check_reply() {
 	local why joined
 	if ! why=$(wellformed "$2" "$3" "$4"); then
-		fail "$1" "$why; reply: $(head -c 400 <<<"$4" | tr '\n' '|')"
+		fail "$1" "$(head -n 3 <<<"$why" | tr '\n' ';')reply: $(head -c 400 <<<"$4" | tr '\n' '|')"
 		return
 	fi
 	joined=$(sed -E 's/^[0-9]{3}[- ][0-9]+\.[0-9]+\.[0-9]+ //' <<<"$4" | tr '\n' ' ')
