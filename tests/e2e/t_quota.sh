@@ -3,7 +3,8 @@
 # login (XCLIENT LOGIN=, as a SASL login) is the key; customers.map
 # overrides the rate for one login and lifts it for another; the reply's
 # ${retry_after} is exact: a retry after that many seconds is accepted,
-# and refused attempts do not extend the block.
+# and refused attempts do not extend the block; the table is re-read when
+# its file changes.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 h_setup
@@ -74,6 +75,28 @@ check_reply "bigcorp: 5th refused with its own limit" 451 4.7.0 \
 	"$(reply_to "$out" "RCPT TO:<d5@")" 'Account bigcorp reached 4 recipients per 10s'
 out=$(send joe@free.test e1@rcpt.test e2@rcpt.test e3@rcpt.test e4@rcpt.test e5@rcpt.test e6@rcpt.test)
 check_grep "unlimited: 6th recipient accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<e6@")"
+
+# the table is re-read when its file changes (no signal): carol becomes
+# unlimited; a broken version is refused with its errors logged and the
+# last good one stays in force
+cat >"$H/rules/customers.map.new" <<'MAP'
+bigcorp        rcpt_per_min=4
+carol          rcpt_per_min=unlimited
+@free.test     rcpt_per_min=unlimited
+MAP
+mv "$H/rules/customers.map.new" "$H/rules/customers.map"
+sleep 1.2
+out=$(send carol g1@rcpt.test g2@rcpt.test g3@rcpt.test g4@rcpt.test)
+check_grep "changed table in force without a reload: carol unlimited" '^250 ' \
+	"$(reply_to "$out" "RCPT TO:<g4@")"
+printf 'carol rcpt_per_min\n' >"$H/rules/customers.map.new"
+mv "$H/rules/customers.map.new" "$H/rules/customers.map"
+sleep 1.2
+out=$(send carol h1@rcpt.test h2@rcpt.test h3@rcpt.test h4@rcpt.test)
+check_grep "broken table: the last good one stays in force" '^250 ' \
+	"$(reply_to "$out" "RCPT TO:<h4@")"
+check_grep "broken table: its error is logged as FILE:LINE:COL" \
+	'customers\.map:1:[0-9]+: error: ' "$(mxlog)"
 
 # the same login on port 25 (daemon_name smtp) is not limited by this rule
 out=$(smtp 127.0.0.1:2525 --bind 203.0.113.31 <<'S'
