@@ -14,7 +14,9 @@
 #   127.0.0.1:2527             smtpd without milter (baseline for the bench)
 # Clients may use any source in 203.0.113.0/24 and 2001:db8::/32 (AnyIP on
 # lo). Every recipient domain is relayed to the discard transport, so a
-# delivered recipient shows up in the maillog as `to=<...> ... status=sent`.
+# delivered recipient shows up in the maillog as `to=<...> ... status=sent`;
+# a header mxgate adds shows up as `milter-header-warning: header NAME: VALUE`
+# (milter_header_checks).
 #
 # Contract of a test file:
 #   . lib.sh; h_setup; (write $H/rules/test.rules); h_up; checks; h_done
@@ -194,6 +196,7 @@ maillog_file = $H/log/maillog
 maillog_file_prefixes = /var, /dev/stdout, $H
 smtpd_milters = $sock
 non_smtpd_milters =
+milter_header_checks = regexp:$PF/milter_header_checks
 milter_default_action = accept
 milter_protocol = 6
 milter_connect_timeout = 10s
@@ -205,6 +208,8 @@ default_process_limit = 100
 smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
 EOF
+	# headers added by mxgate are logged: "milter-header-warning: header NAME: VALUE"
+	echo '/^/ WARN added by the milter' >"$PF/milter_header_checks"
 	postconf -c "$PF" -F '*/*/chroot = n'
 	postconf -c "$PF" -M# smtp/inet submission/inet smtps/inet
 	local a svc

@@ -19,6 +19,10 @@ rule eom-defer at eom {
 	if mail_from =~ "^later-"
 	tempfail 451 4.7.0 "Message ${queue_id} from ${mail_from} (${size} bytes) is deferred."
 }
+rule stamp at eom {
+	if mail_from =~ "^fine@"
+	header "X-Mxgate-Test" "checked by ${rule} for ${mail_from}"
+}
 rule note-size at eom {
 	log "checked ${size} bytes from ${mail_from}"
 }
@@ -68,6 +72,12 @@ check "second message delivered" delivered second@rcpt.test
 qid=$(grep -oE 'queued as [0-9A-Za-z]+' <<<"$out" | awk '{print $3}')
 check_grep "log action at eom, with the queue id" \
 	"^mxgate\\[[0-9]+\\]: ${qid:-NOQID}: .*rule=note-size stage=eom action=log text=\"checked [0-9]+ bytes from fine@client\\.test\"" "$(mxlog)"
+check_grep "header action: the header is added to the message" \
+	"${qid:-NOQID}: milter-header-warning: header X-Mxgate-Test: checked by .* for fine@client\\.test from " "$(maillog)"
+check_grep "header action: \${rule} is expanded in the header text" \
+	"${qid:-NOQID}: milter-header-warning: header X-Mxgate-Test: checked by stamp for " "$(maillog)"
+check_nogrep "header action: only where the rule matched" \
+	'header X-Mxgate-Test: .*(alice|later-1)@' "$(maillog)"
 
 # two complete messages on one connection: the first is deferred at the
 # end of DATA, the second is accepted and delivered
