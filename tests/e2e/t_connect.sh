@@ -87,13 +87,14 @@ check_grep "IPv6: another /64 is accepted" '^<- 250 2.1.0' "$o4"
 
 # concurrent connections: two held open, the third is refused, and once
 # they are closed a new one is admitted again (the count is released)
+held=()
 for i in 1 2; do
 	smtp '[::1]:2525' --bind "2001:db8:0:5::$i" >"$H/held$i.out" <<'S' &
 cmd EHLO client.test
 sleep 4
 cmd QUIT
 S
-	eval "held$i=\$!"
+	held+=("$!")
 done
 wait_log "$H/held1.out" '^<- 250 ' 15 || true
 wait_log "$H/held2.out" '^<- 250 ' 15 || true
@@ -104,7 +105,7 @@ check_reply "concurrent: the third open connection gets the tailored 421" 421 4.
 check_grep "concurrent: 421 closes the connection" '^== closed' "$o5"
 check_logref "concurrent: the reply's ref is in the log" "$(ref_of "$r")" \
 	'rule=too-many-open stage=connect action=tempfail .*limit=conn_open:2/2'
-wait "$held1" "$held2" || true
+wait "${held[@]}" || true
 check_grep "concurrent: the held connections were served" '^<- 221 ' "$(cat "$H/held1.out" "$H/held2.out")"
 o6=$(session6 2001:db8:0:5::4)
 check_grep "concurrent: admitted again after they closed" '^<- 250 2\.1\.0' "$o6"
