@@ -73,9 +73,9 @@ log_emit(int prio, const char *fmt, va_list ap)
 	} else {
 		n = snprintf(out, sizeof(out), "mxgate[%ld]: %s%s\n",
 		    (long)getpid(), lvl, line);
-		if (n > 0)
-			(void)write(STDERR_FILENO, out,
-			    (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1);
+		if (n > 0 && write(STDERR_FILENO, out,
+		    (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1) == -1)
+			n = 0;	/* nowhere left to report it */
 	}
 	pthread_mutex_unlock(&log_lock);
 	errno = saved;

@@ -123,7 +123,8 @@ on_signal(int sig)
 	unsigned char	c = (unsigned char)sig;
 	int		saved = errno;
 
-	(void)write(sigpipe_fd[1], &c, 1);
+	if (write(sigpipe_fd[1], &c, 1) == -1)
+		c = 0;		/* the pipe is full: a signal is pending anyway */
 	errno = saved;
 }
 
@@ -264,7 +265,8 @@ runner(void *arg)
 	unsigned char	 c = 0;
 
 	*rc = milter_main();
-	(void)write(sigpipe_fd[1], &c, 1);
+	while (write(sigpipe_fd[1], &c, 1) == -1 && errno == EINTR)
+		;
 	return NULL;
 }
 
@@ -285,7 +287,10 @@ catch_signals(const sigset_t *set)
 	(void)pthread_sigmask(SIG_UNBLOCK, set, NULL);
 }
 
-/* wait_sessions -- let connections in flight finish, at most STOP_GRACE_SECS */
+/*
+ * wait_sessions -- let connections in flight finish, at most
+ * STOP_GRACE_SECS. Signals wait meanwhile in the pipe; a stop is a stop.
+ */
 static void
 wait_sessions(void)
 {
@@ -324,13 +329,19 @@ serve(const struct cfg *cfg, const sigset_t *set)
 			log_info("stop: signal %d, waiting for %u connection%s",
 			    c, milter_active(), milter_active() == 1 ? "" : "s");
 			stopping = 1;
+			/*
+			 * libmilter stops serving sessions in flight at
+			 * smfi_stop(): let them finish first, with no new ones
+			 * coming in through a unix socket.
+			 */
+			(void)milter_unlisten();
+			wait_sessions();
 			milter_stop();
 		}
 	}
 	(void)pthread_join(tid, NULL);
 	if (!stopping)
 		log_warn("libmilter stopped on its own (rc %d)", rc);
-	wait_sessions();
 	return stopping && rc == 0 ? 0 : EX_SOFTWARE;
 }
 

@@ -35,6 +35,7 @@ static struct rules	*cur_rules;
 static const struct cfg	*cur_cfg;
 static struct rl_store	*cur_store;
 static unsigned		 active;
+static char		*listen_path;	/* a unix socket's file, or NULL */
 
 static sfsistat	reply(SMFICTX *, struct verdict *);
 
@@ -418,6 +419,8 @@ milter_open(const struct cfg *cfg, struct rules *rules, struct rl_store *store,
 		return -1;
 	}
 	if (path != NULL) {
+		free(listen_path);
+		listen_path = xstrdup(path);
 		if (chmod(path, (mode_t)cfg->socket_mode) == -1 ||
 		    (geteuid() == 0 && chown(path, uid, gid) == -1)) {
 			buf_printf(err, "socket %s: %s", path, strerror(errno));
@@ -439,6 +442,19 @@ void
 milter_stop(void)
 {
 	(void)smfi_stop();
+}
+
+/*
+ * milter_unlisten -- remove the unix socket's file: new connections fail
+ * at once (the MTA applies milter_default_action) while the sessions in
+ * flight go on. 0, or -1 (an inet socket, or the file cannot be removed).
+ */
+int
+milter_unlisten(void)
+{
+	if (listen_path == NULL || unlink(listen_path) == -1)
+		return -1;
+	return 0;
 }
 
 /* milter_version -- the versions of the linked libraries, for -V */

@@ -5,7 +5,8 @@
  *
  * milter_open() registers the filter and opens the socket (as root, before
  * the privilege drop); milter_main() runs libmilter's loop until
- * milter_stop(). milter_set_rules() swaps the rule set atomically: new
+ * milter_stop(); milter_unlisten() removes a unix socket so that no new
+ * connection comes in while those in flight finish. milter_set_rules() swaps the rule set atomically: new
  * connections take the new set, connections in flight keep theirs.
  */
 #ifndef MXGATE_MILTER_H
@@ -21,6 +22,7 @@ int	milter_open(const struct cfg *, struct rules *, struct rl_store *,
 	    uid_t, gid_t, struct buf *);
 int	milter_main(void);
 void	milter_stop(void);
+int	milter_unlisten(void);
 void	milter_set_rules(struct rules *);
 unsigned milter_active(void);
 void	milter_version(struct buf *);

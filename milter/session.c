@@ -131,7 +131,7 @@ session_plan(const struct rules *r, struct session_plan *p)
 	struct rules_needs	 n;
 	const struct rl_limit *const *lim = rules_limits(r);
 	size_t			 i, nl = rules_nlimits(r);
-	int			 msg_limits = 0, rcpt_limits = 0;
+	int			 msg_limits = 0, rcpt_limits = 0, conc_limits = 0;
 
 	rules_needs(r, &n);
 	for (i = 0; i < nl; i++) {
@@ -140,6 +140,8 @@ session_plan(const struct rules *r, struct session_plan *p)
 			msg_limits = 1;
 		if (lim[i]->count == RL_COUNT_RECIPIENTS)
 			msg_limits = rcpt_limits = 1;
+		if (lim[i]->count == RL_COUNT_CONCURRENT)
+			conc_limits = 1;
 	}
 	p->need = p->reply = 0;
 	if (n.stages & ((1u << STAGE_CONNECT) | (1u << STAGE_HELO)) ||
@@ -171,10 +173,12 @@ session_plan(const struct rules *r, struct session_plan *p)
 	/*
 	 * Rules of the connect stage alone: once a connection is admitted
 	 * there is nothing left to do, and answering accept at connect
-	 * spares the MTA every later round trip of the session.
+	 * spares the MTA every later round trip of the session. Not with a
+	 * concurrency limit: Postfix closes the milter connection after an
+	 * accept, and the slot must be held until the client leaves.
 	 */
 	p->connect_only = !(n.stages & ~(1u << STAGE_CONNECT)) && !msg_limits &&
-	    !n.header && !n.body;
+	    !conc_limits && !n.header && !n.body;
 	if (p->connect_only)
 		p->reply |= SESSION_EV_CONNECT;
 }
@@ -461,8 +465,7 @@ matched(void *arg, const struct rules_match *m)
 
 	s->cur = m;
 	src_fill(s, &src, m->stage);
-	if (m->text != NULL && (m->action == RA_LOG || m->action == RA_HEADER))
-		tmpl_expand(m->text, value_get, s, &text);
+	verdict_note(m, &src, &text);
 	if (m->action == RA_HEADER && !m->monitor) {
 		if (s->nhdr < SESSION_MAX_HEADERS) {
 			s->hdr[s->nhdr].name = xstrdup(m->header_name);
@@ -473,8 +476,6 @@ matched(void *arg, const struct rules_match *m)
 			    s->queue_id ? s->queue_id : "NOQUEUE", m->rule,
 			    SESSION_MAX_HEADERS);
 	}
-	verdict_note(m, &src, m->action == RA_LOG || m->action == RA_HEADER ?
-	    buf_str(&text) : NULL);
 	buf_free(&text);
 	s->cur = NULL;
 }

@@ -301,15 +301,17 @@ verdict_decide(struct verdict *v, const struct rules_match *m,
 /*
  * verdict_note -- a non-terminal or monitor match: log actions write
  * their text, monitor rules write would_<action> (with the reply they
- * would have given). `expanded` is the expanded text of a log/header
- * action, or NULL.
+ * would have given). The text of a log or header action is expanded here,
+ * where ${rule}, ${ref}, ${retry_after} and ${limit.*} are known, and
+ * also appended to `expanded` when it is not NULL (the header value).
  */
 void
 verdict_note(const struct rules_match *m, const struct verdict_src *src,
-    const char *expanded)
+    struct buf *expanded)
 {
 	struct vctx	c;
 	struct reply	r;
+	struct buf	text = BUF_INIT;
 	char		ref[VERDICT_REF_LEN + 1], word[32];
 
 	verdict_new_ref(ref);
@@ -324,9 +326,13 @@ verdict_note(const struct rules_match *m, const struct verdict_src *src,
 		reply_free(&r);
 		return;
 	}
-	if (m->action == RA_HEADER && !m->monitor)
-		return;		/* the header itself is the record */
-	log_decision(m, src, word, ref, NULL, expanded);
+	if (m->text != NULL)
+		tmpl_expand(m->text, vctx_value, &c, &text);
+	if (expanded != NULL)
+		buf_puts(expanded, buf_str(&text));
+	if (m->action != RA_HEADER || m->monitor)
+		log_decision(m, src, word, ref, NULL, buf_str(&text));
+	buf_free(&text);
 }
 
 /*

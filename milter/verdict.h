@@ -51,7 +51,7 @@ void	verdict_new_ref(char *);
 int	verdict_decide(struct verdict *, const struct rules_match *,
 	    const struct verdict_src *);
 void	verdict_note(const struct rules_match *, const struct verdict_src *,
-	    const char *);
+	    struct buf *);
 void	verdict_internal(struct verdict *, enum stage, int,
 	    const struct verdict_src *);
 

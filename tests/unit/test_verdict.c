@@ -223,7 +223,7 @@ END_TEST
 
 START_TEST(test_monitor)
 {
-	struct buf		 logs = BUF_INIT;
+	struct buf		 logs = BUF_INIT, text = BUF_INIT;
 	struct verdict		 v;
 	struct verdict_src	 src;
 	struct rules_match	 m;
@@ -245,11 +245,16 @@ START_TEST(test_monitor)
 	verdict_note(&m, &src, NULL);
 	ck_assert_ptr_nonnull(strstr(buf_str(&logs), " action=would_tempfail "));
 
-	/* a log action */
+	/* a log action: its text knows ${rule} */
 	buf_reset(&logs);
+	tmpl_free(t);
+	t = compile("saw ${client_ip} by ${rule}");
 	match_init(&m, RA_LOG, t);
-	verdict_note(&m, &src, "saw it");
-	ck_assert_ptr_nonnull(strstr(buf_str(&logs), " action=log text=\"saw it\" "));
+	verdict_note(&m, &src, &text);
+	ck_assert_ptr_nonnull(strstr(buf_str(&logs),
+	    " action=log text=\"saw 192.0.2.7 by r1\" "));
+	ck_assert_str_eq(buf_str(&text), "saw 192.0.2.7 by r1");
+	buf_free(&text);
 	log_capture(NULL);
 	tmpl_free(t);
 	buf_free(&logs);
