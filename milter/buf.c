@@ -39,6 +39,16 @@ buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
+/* buf_truncate -- keep the first len bytes (no-op when shorter) */
+void
+buf_truncate(struct buf *b, size_t len)
+{
+	if (len >= b->len)
+		return;
+	b->len = len;
+	b->data[len] = '\0';
+}
+
 /* buf_grow -- make room for `more` bytes plus the NUL guard */
 static void
 buf_grow(struct buf *b, size_t more)

@@ -128,7 +128,6 @@ static const struct word bool_words[] = {
 	{ "yes", 1 }, { "no", 0 }, { NULL, 0 }
 };
 
-#define NO_DNS	"no DNS checks yet"
 #define NO_AUTH	"no SPF, DKIM or DMARC checks yet"
 #define OFF(f)	offsetof(struct cfg, f)
 
@@ -169,9 +168,10 @@ static const struct param params[] = {
 	  "or accept the mail.", NULL },
 	{ "dns_forwarders", PT_FORWARDERS, "", 0, 0, OFF(dns_forwarders), NULL,
 	  PF_EMPTY_OK, "DNS resolvers to ask, as comma-separated IP[@PORT]. "
-	  "Empty: full recursion from the root.", NO_DNS },
+	  "Empty: full recursion from the root (DNS lists such as Spamhaus "
+	  "refuse queries that come through public resolvers).", NULL },
 	{ "dns_timeout", PT_DURATION, "5s", 1, 60, OFF(dns_timeout), NULL, 0,
-	  "Deadline for any one DNS answer.", NO_DNS },
+	  "Deadline for any one DNS answer (a DNS list may set its own).", NULL },
 	{ "store", PT_STORE, "memory", 0, 0, OFF(store), NULL, 0,
 	  "Where rate counters live: memory, or redis://HOST:PORT[/DB] "
 	  "(shared by several MX). This build has only the memory store and "

@@ -13,9 +13,11 @@ static const struct fact_info facts[F_COUNT] = {
 	[F_CLIENT_NET]	  = { "client_net",	STAGE_CONNECT,	FT_STR,	   0 },
 	[F_CLIENT_NAME]	  = { "client_name",	STAGE_CONNECT,	FT_DOMAIN, 0 },
 	[F_DAEMON_NAME]	  = { "daemon_name",	STAGE_CONNECT,	FT_STR,	   0 },
-	[F_DNSBL_SCORE]	  = { "dnsbl.score",	STAGE_CONNECT,	FT_NUM,	   FACT_NOT_YET },
-	[F_DNSBL_NAMES]	  = { "dnsbl.names",	STAGE_CONNECT,	FT_STR,	   FACT_NOT_YET },
-	[F_DNSBL_ERROR]	  = { "dnsbl.error",	STAGE_CONNECT,	FT_STR,	   FACT_NOT_YET },
+	[F_DNSBL_SCORE]	  = { "dnsbl.score",	STAGE_CONNECT,	FT_NUM,	   0 },
+	[F_DNSBL_NAMES]	  = { "dnsbl.names",	STAGE_CONNECT,	FT_STR,	   0 },
+	[F_DNSBL_ERROR]	  = { "dnsbl.error",	STAGE_CONNECT,	FT_STR,	   0 },
+	[F_DNSBL_LIST]	  = { "dnsbl.NAME",	STAGE_CONNECT,	FT_NUM,	   FACT_PER_LIST },
+	[F_DNSBL_LABEL]	  = { "dnsbl.NAME.label", STAGE_CONNECT, FT_STR,   FACT_PER_LIST },
 	[F_HELO]	  = { "helo",		STAGE_HELO,	FT_DOMAIN, 0 },
 	[F_TLS]		  = { "tls",		STAGE_HELO,	FT_BOOL,   0 },
 	[F_SASL_USER]	  = { "sasl_user",	STAGE_MAIL,	FT_STR,	   0 },
@@ -45,17 +47,19 @@ static const struct fact_info facts[F_COUNT] = {
 	[V_LIMIT_COUNT]	  = { "limit.count",	STAGE_CONNECT,	FT_NUM,	   FACT_TEMPLATE_ONLY },
 	[V_LIMIT_MAX]	  = { "limit.max",	STAGE_CONNECT,	FT_NUM,	   FACT_TEMPLATE_ONLY },
 	[V_LIMIT_WINDOW]  = { "limit.window",	STAGE_CONNECT,	FT_STR,	   FACT_TEMPLATE_ONLY },
+	[V_DNSBL_TXT]	  = { "dnsbl.txt",	STAGE_CONNECT,	FT_STR,	   FACT_TEMPLATE_ONLY },
+	[V_DNSBL_LIST_TXT] = { "dnsbl.NAME.txt", STAGE_CONNECT,	FT_STR,	   FACT_TEMPLATE_ONLY | FACT_PER_LIST },
 };
 
 static const char *const stages[STAGE_COUNT] = {
 	"connect", "helo", "mail", "rcpt", "data", "eom"
 };
 
-/* fact_info -- the table entry of a fact */
+/* fact_info -- the table entry of a fact (or of a fact id's base) */
 const struct fact_info *
 fact_info(enum fact f)
 {
-	return (unsigned)f < F_COUNT ? &facts[f] : NULL;
+	return (int)f >= 0 ? &facts[(int)f % (int)F_COUNT] : NULL;
 }
 
 /* fact_lookup -- find a fact or template variable by name; 0 or -1 */
@@ -65,7 +69,8 @@ fact_lookup(const char *name, size_t len, enum fact *out)
 	unsigned	i;
 
 	for (i = 0; i < F_COUNT; i++) {
-		if (strlen(facts[i].name) == len &&
+		if (!(facts[i].flags & FACT_PER_LIST) &&
+		    strlen(facts[i].name) == len &&
 		    strncmp(facts[i].name, name, len) == 0) {
 			*out = (enum fact)i;
 			return 0;

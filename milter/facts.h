@@ -5,8 +5,13 @@
  * The table is static and read-only: thread-safe. A fact's stage is the
  * first stage at which it is known; a rule or template that uses a fact
  * before its stage is a load-time error. Facts flagged FACT_NOT_YET belong
- * to checks this build does not have yet (DNS lists, SPF, DKIM, DMARC):
- * using them is a load-time error that says so.
+ * to checks this build does not have yet (SPF, DKIM, DMARC): using them is
+ * a load-time error that says so.
+ *
+ * Facts flagged FACT_PER_LIST exist once per DNS list of the rule set
+ * (dnsbl.NAME, dnsbl.NAME.label, dnsbl.NAME.txt): they are not found by
+ * name here, and a fact id (rules, templates) carries the list's index:
+ * FACT_ID(f, i), taken apart by FACT_BASE() and FACT_INDEX().
  */
 #ifndef MXGATE_FACTS_H
 #define MXGATE_FACTS_H
@@ -30,6 +35,7 @@ enum fact {
 	/* connect */
 	F_CLIENT_IP, F_CLIENT_NET, F_CLIENT_NAME, F_DAEMON_NAME,
 	F_DNSBL_SCORE, F_DNSBL_NAMES, F_DNSBL_ERROR,
+	F_DNSBL_LIST, F_DNSBL_LABEL,	/* per list */
 	/* helo */
 	F_HELO, F_TLS,
 	/* mail */
@@ -43,6 +49,7 @@ enum fact {
 	/* template variables only (spec section 5) */
 	V_REF, V_RULE, V_HOSTNAME, V_QUEUE_ID, V_RETRY_AFTER,
 	V_LIMIT_NAME, V_LIMIT_COUNT, V_LIMIT_MAX, V_LIMIT_WINDOW,
+	V_DNSBL_TXT, V_DNSBL_LIST_TXT,	/* all listings; per list */
 	F_COUNT
 };
 
@@ -57,6 +64,11 @@ enum fact_type {
 
 #define FACT_TEMPLATE_ONLY	0x01	/* a template variable, not a rule condition */
 #define FACT_NOT_YET		0x02	/* needs a check this build lacks */
+#define FACT_PER_LIST		0x04	/* one per DNS list: dnsbl.NAME... */
+
+#define FACT_ID(f, i)		((int)(f) + (int)F_COUNT * (int)(i))
+#define FACT_BASE(id)		((enum fact)((id) % (int)F_COUNT))
+#define FACT_INDEX(id)		((size_t)((id) / (int)F_COUNT))
 
 struct fact_info {
 	const char	*name;

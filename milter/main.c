@@ -354,6 +354,7 @@ start(const char *conf, int foreground, const sigset_t *set)
 	struct buf	 warn = BUF_INIT, err = BUF_INIT, sum = BUF_INIT;
 	struct rules	*r = NULL;
 	struct rl_store	*store;
+	struct dns	*dns;
 	uid_t		 uid;
 	gid_t		 gid;
 	int		 rc;
@@ -384,16 +385,26 @@ start(const char *conf, int foreground, const sigset_t *set)
 		log_fatal(EX_UNAVAILABLE, "%s", buf_str(&err));
 	write_pid(cfg.pid_file, uid, gid);
 	drop_privileges(uid, gid);
+	/* after the fork and the drop: its threads run as the mxgate user */
+	if ((dns = dns_new(cfg.dns_forwarders, &err)) == NULL ||
+	    dns_start(dns, &err) == -1)
+		log_fatal(EX_UNAVAILABLE, "DNS engine: %s", buf_str(&err));
+	milter_set_dns(dns);
 	rules_summary(r, &sum);
-	log_info("mxgate %s starting: rules %s: %s; socket %s; mode %s",
+	log_info("mxgate %s starting: rules %s: %s; socket %s; mode %s; dns %s",
 	    PACKAGE_VERSION, cfg.rules, buf_str(&sum), cfg.socket,
-	    cfg.mode == CFG_MODE_MONITOR ? "monitor" : "enforce");
+	    cfg.mode == CFG_MODE_MONITOR ? "monitor" : "enforce",
+	    cfg.dns_forwarders != NULL && cfg.dns_forwarders[0] != '\0' ?
+	    cfg.dns_forwarders : "recursive");
 	rules_unref(r);
 	rc = serve(&cfg, set);
 	if (unlink(cfg.pid_file) == -1 && errno != ENOENT)
 		log_warn("cannot remove %s: %s", cfg.pid_file, strerror(errno));
 	log_info("mxgate stopped");
 	milter_set_rules(NULL);
+	/* a session still in flight may hold queries: then leave the engine be */
+	if (milter_active() == 0)
+		dns_free(dns);
 	rl_store_free(store);
 	buf_free(&warn);
 	buf_free(&err);

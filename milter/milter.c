@@ -34,6 +34,7 @@ static pthread_mutex_t	 rules_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rules	*cur_rules;
 static const struct cfg	*cur_cfg;
 static struct rl_store	*cur_store;
+static struct dns	*cur_dns;
 static unsigned		 active;
 static char		*listen_path;	/* a unix socket's file, or NULL */
 
@@ -172,7 +173,7 @@ static struct session *
 start(SMFICTX *ctx)
 {
 	struct rules	*r = current_rules();
-	struct session	*s = session_new(r, cur_cfg, cur_store);
+	struct session	*s = session_new(r, cur_cfg, cur_store, cur_dns);
 
 	rules_unref(r);
 	__atomic_add_fetch(&active, 1, __ATOMIC_RELAXED);
@@ -430,6 +431,13 @@ milter_open(const struct cfg *cfg, struct rules *rules, struct rl_store *store,
 	return 0;
 }
 
+/* milter_set_dns -- the DNS engine of new sessions (before milter_main) */
+void
+milter_set_dns(struct dns *dns)
+{
+	cur_dns = dns;
+}
+
 /* milter_main -- serve until milter_stop(); 0 or -1 */
 int
 milter_main(void)
@@ -466,4 +474,5 @@ milter_version(struct buf *b)
 	(void)smfi_version(&ma, &mi, &pl);
 	buf_printf(b, "libmilter %u.%u.%u\n", ma, mi, pl);
 	buf_printf(b, "%s\n", OpenSSL_version(OPENSSL_VERSION));
+	buf_printf(b, "libunbound %s\n", dns_version());
 }

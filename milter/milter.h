@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "cfg.h"
+#include "dns.h"
 #include "ratelimit.h"
 #include "rules.h"
 
@@ -24,6 +25,7 @@ int	milter_main(void);
 void	milter_stop(void);
 int	milter_unlisten(void);
 void	milter_set_rules(struct rules *);
+void	milter_set_dns(struct dns *);
 unsigned milter_active(void);
 void	milter_version(struct buf *);
 

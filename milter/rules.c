@@ -24,10 +24,11 @@ free_named(struct named *v, size_t n, void (*fn)(void *))
 	free(v);
 }
 
-/* d_list, d_table, d_limit -- destructors of definitions */
+/* d_list, d_table, d_limit, d_dnsbl -- destructors of definitions */
 static void d_list(void *p) { list_free(p); }
 static void d_table(void *p) { table_free(p); }
 static void d_limit(void *p) { rl_limit_free(p); }
+static void d_dnsbl(void *p) { dnsbl_free(p); }
 
 /* rules_free_all -- free a rule set and everything in it */
 void
@@ -42,6 +43,8 @@ rules_free_all(struct rules *r)
 	free_named(r->lists, r->nlists, d_list);
 	free_named(r->limits, r->nlimits, d_limit);
 	free_named(r->tables, r->ntables, d_table);
+	free_named(r->dnsbls, r->ndnsbls, d_dnsbl);
+	free(r->dnsblv);
 	free(r->limitv);
 	free(r->tablev);
 	for (i = 0; i < r->nfiles; i++)
@@ -83,6 +86,9 @@ finish(struct rules *r)
 	r->tablev = xreallocarray(NULL, r->ntables + 1, sizeof(*r->tablev));
 	for (i = 0; i < r->ntables; i++)
 		r->tablev[i] = r->tables[i].p;
+	r->dnsblv = xreallocarray(NULL, r->ndnsbls + 1, sizeof(*r->dnsblv));
+	for (i = 0; i < r->ndnsbls; i++)
+		r->dnsblv[i] = r->dnsbls[i].p;
 	if (r->needs.fact[F_FROM_DOMAIN])
 		r->needs.header = 1;
 	if (r->needs.fact[F_SIZE])
@@ -133,7 +139,7 @@ rules_unref(struct rules *r)
 		rules_free_all(r);
 }
 
-/* rules_summary -- "N rules (connect 2, rcpt 1), L lists, T tables, M limits" */
+/* rules_summary -- "N rules (connect 2, rcpt 1), L lists, T tables, M limits, D dnsbls" */
 void
 rules_summary(const struct rules *r, struct buf *b)
 {
@@ -156,6 +162,7 @@ rules_summary(const struct rules *r, struct buf *b)
 	buf_printf(b, ", %zu list%s, %zu table%s, %zu limit%s", r->nlists,
 	    r->nlists == 1 ? "" : "s", r->ntables, r->ntables == 1 ? "" : "s",
 	    r->nlimits, r->nlimits == 1 ? "" : "s");
+	buf_printf(b, ", %zu dnsbl%s", r->ndnsbls, r->ndnsbls == 1 ? "" : "s");
 }
 
 /* rules_needs -- what the set needs from the MTA */
@@ -203,4 +210,17 @@ struct table *const *
 rules_tables(const struct rules *r)
 {
 	return r->tablev;
+}
+
+/* rules_ndnsbls, rules_dnsbls -- every DNS list defined, in file order */
+size_t
+rules_ndnsbls(const struct rules *r)
+{
+	return r->ndnsbls;
+}
+
+struct dnsbl *const *
+rules_dnsbls(const struct rules *r)
+{
+	return r->dnsblv;
 }

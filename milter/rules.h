@@ -32,6 +32,7 @@
 struct rules;
 struct tmpl;
 struct table;
+struct dnsbl;
 
 enum rules_action {
 	RA_NONE,
@@ -59,8 +60,12 @@ struct rules_match {
 
 struct rules_env {
 	void	*arg;
-	/* the value of a fact now; return 0 (value->set may still be 0) or -1 on an internal error */
-	int	(*fact)(void *, enum fact, struct fact_value *);
+	/*
+	 * the value of a fact (a fact id: FACT_ID) now; return 0 (value->set
+	 * may still be 0), -1 on an internal error, or RULES_DEFER when the
+	 * stage must be deferred (a DNS list with on_error tempfail failed)
+	 */
+	int	(*fact)(void *, int, struct fact_value *);
 	/* check a limit for the current event (rl_check with the session's identity); 0 or -1 */
 	int	(*limit)(void *, const struct rl_limit *, struct rl_result *);
 	/* a matching non-terminal or monitor rule */
@@ -75,6 +80,8 @@ struct rules_needs {
 	int		body;		/* needs the body (size, bytes limits) */
 };
 
+#define RULES_DEFER	(-2)
+
 struct rules *rules_load(const char *, struct diag *);
 void	 rules_ref(struct rules *);
 void	 rules_unref(struct rules *);
@@ -86,6 +93,8 @@ size_t	 rules_nlimits(const struct rules *);
 const struct rl_limit *const *rules_limits(const struct rules *);
 size_t	 rules_ntables(const struct rules *);
 struct table *const *rules_tables(const struct rules *);
+size_t	 rules_ndnsbls(const struct rules *);
+struct dnsbl *const *rules_dnsbls(const struct rules *);
 int	 rules_eval(const struct rules *, enum stage, const struct rules_env *,
 	    struct rules_match *);
 

@@ -21,11 +21,11 @@
 #define MAX_WINDOW	(366ULL * 86400)
 
 /*
- * skip_line -- after an error: to the end of the block's current line,
- * over any { ... } on it (an inline set), but not past the block's '}'
+ * rules_skip_line -- after an error: to the end of the block's current
+ * line, over any { ... } on it (an inline set), but not past the block's '}'
  */
-static void
-skip_line(struct pctx *c)
+void
+rules_skip_line(struct pctx *c)
 {
 	unsigned	depth = 0;
 	enum tok	t;
@@ -323,7 +323,7 @@ rules_st_limit(struct pctx *c)
 			break;
 		if (lim_line(c, l, t, &have_count) == -1 || expect_end(c) == -1) {
 			rc = -1;
-			skip_line(c);
+			rules_skip_line(c);
 		}
 	}
 	if (t->t == T_EOF)
@@ -485,7 +485,7 @@ rule_body(struct pctx *c, struct rule *r, const struct token *idt)
 		pnext(c);
 		if ((r->cond = expr_parse(c)) == NULL || expect_end(c) == -1) {
 			rc = -1;
-			skip_line(c);
+			rules_skip_line(c);
 		}
 	}
 	for (;;) {
@@ -498,7 +498,7 @@ rule_body(struct pctx *c, struct rule *r, const struct token *idt)
 		if (rule_action(c, t, &r->act[r->nact]) == -1 || expect_end(c) == -1) {
 			action_free(&r->act[r->nact]);
 			rc = -1;
-			skip_line(c);
+			rules_skip_line(c);
 			continue;
 		}
 		if (r->act[r->nact].a <= RA_REJECT && terminal++ > 0) {

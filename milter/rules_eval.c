@@ -5,8 +5,9 @@
  * limits are asked for through the caller's env, only when a condition
  * reaches them (and, or short-circuit).
  *
- * A condition is three-valued in effect: 1 true, 0 false, -1 an internal
- * error from a fact or limit callback, which ends the evaluation. A true
+ * A condition is three-valued in effect: 1 true, 0 false, or negative: -1
+ * an internal error from a fact or limit callback, RULES_DEFER a fact
+ * that defers the stage; either ends the evaluation. A true
  * result also names its witness: the limit whose `exceeded` made it true
  * (through and/or, never through not), for ${retry_after} and ${limit.*}.
  */
@@ -56,10 +57,11 @@ leaf(const struct expr *e, const struct rules_env *env)
 	struct table_query	 q;
 	const struct fact_info	*fi = fact_info(e->fact);
 	char			 tb[64];
+	int			 rc;
 
 	memset(&v, 0, sizeof(v));
-	if (env->fact(env->arg, e->fact, &v) == -1)
-		return -1;
+	if ((rc = env->fact(env->arg, FACT_ID(e->fact, e->arg), &v)) < 0)
+		return rc;
 	if (e->op != EX_BARE && e->op != EX_CMP)
 		v.s = text_of(fi, &v, tb, sizeof(tb));
 	switch (e->op) {
@@ -105,9 +107,9 @@ leaf(const struct expr *e, const struct rules_env *env)
 }
 
 /*
- * expr_eval -- 1 true, 0 false, -1 internal error. When true because of
- * a limit (through and/or, never through not), *wl and *wr name the
- * first such limit; otherwise *wl is left alone.
+ * expr_eval -- 1 true, 0 false, negative: an error or RULES_DEFER. When
+ * true because of a limit (through and/or, never through not), *wl and
+ * *wr name the first such limit; otherwise *wl is left alone.
  */
 int
 expr_eval(const struct expr *e, const struct rules_env *env,
@@ -135,7 +137,7 @@ expr_eval(const struct expr *e, const struct rules_env *env,
 		return b;
 	case EX_NOT:
 		a = expr_eval(e->a, env, &la, &ra);
-		return a < 0 ? -1 : !a;
+		return a < 0 ? a : !a;
 	case EX_LIMIT:
 		memset(&ra, 0, sizeof(ra));
 		if (env->limit(env->arg, e->limit, &ra) == -1)
@@ -199,7 +201,8 @@ act(const struct rule *r, const struct rules_env *env,
 /*
  * rules_eval -- the rules of stage st in file order: non-terminal and
  * monitor matches go to env->matched; the first terminal match of a
- * non-monitor rule fills *out and returns 1. 0: none; -1: internal error.
+ * non-monitor rule fills *out and returns 1. 0: none; -1: internal error;
+ * RULES_DEFER: a fact deferred the stage.
  */
 int
 rules_eval(const struct rules *rs, enum stage st, const struct rules_env *env,
@@ -220,7 +223,7 @@ rules_eval(const struct rules *rs, enum stage st, const struct rules_env *env,
 		memset(&res, 0, sizeof(res));
 		rc = r->cond != NULL ? expr_eval(r->cond, env, &l, &res) : 1;
 		if (rc < 0)
-			return -1;
+			return rc;
 		if (rc == 0)
 			continue;
 		if ((term = act(r, env, l, &res)) != NULL) {

@@ -68,15 +68,12 @@ fact_usable(struct pctx *c, enum fact f, int tmpl, const struct token *t)
 	return 0;
 }
 
-/* fact_unknown -- report a name that is no fact (per-list dnsbl.NAME: not yet) */
+/* fact_unknown -- report a name that is no fact */
 void
 fact_unknown(struct pctx *c, const struct token *t, const char *name,
     size_t len, int tmpl)
 {
-	if (len > 6 && strncmp(name, "dnsbl.", 6) == 0)
-		perr(c, t, "'%.*s' needs DNS lists, not yet implemented in this "
-		    "build", (int)len, name);
-	else if (tmpl)
+	if (tmpl)
 		perr(c, t, "unknown variable ${%.*s}", (int)len, name);
 	else
 		perr(c, t, "unknown fact '%.*s'", (int)len, name);
@@ -428,6 +425,7 @@ p_fact(struct pctx *c, struct token *t)
 	struct expr	*e;
 	enum fact	 f;
 	const struct fact_info *fi;
+	int		 id;
 
 	if (t->t != T_WORD || word_is(t, "and") || word_is(t, "or") ||
 	    word_is(t, "is") || word_is(t, "in")) {
@@ -435,16 +433,18 @@ p_fact(struct pctx *c, struct token *t)
 		    tok_text(t));
 		return NULL;
 	}
-	if (fact_lookup(t->s, t->len, &f) == -1) {
-		fact_unknown(c, t, t->s, t->len, 0);
+	if (fact_lookup(t->s, t->len, &f) == 0) {
+		if (fact_usable(c, f, 0, t) == -1)
+			return NULL;
+		id = (int)f;
+	} else if (rules_dnsbl_fact(c, t, t->s, t->len, 0, &id) == -1)
 		return NULL;
-	}
-	if (fact_usable(c, f, 0, t) == -1)
-		return NULL;
+	f = FACT_BASE(id);
 	use_fact(c, f);
 	fi = fact_info(f);
 	e = node(EX_BARE, NULL, NULL);
 	e->fact = f;
+	e->arg = (unsigned)FACT_INDEX(id);
 	if (word_is(ptok(c), "is")) {
 		pnext(c);
 		return p_is(c, e, fi);

@@ -6,6 +6,7 @@
  *   rules_lex.c    file -> token array (every lexical error reported)
  *   rules_parse.c  tokens -> statements: footer, list, table, include
  *   rules_def.c    limit and rule statements
+ *   rules_dnsbl.c  dnsbl statements and the per-list dnsbl.NAME facts
  *   rules_expr.c   conditions: parsing, static checks, freeing
  *   rules_eval.c   evaluating a stage
  *   rules.c        load, reference counting, summary, needs, accessors
@@ -17,6 +18,7 @@
 #include <stddef.h>
 
 #include "diag.h"
+#include "dnsbl.h"
 #include "facts.h"
 #include "hash.h"
 #include "ipaddr.h"
@@ -67,6 +69,7 @@ struct expr {
 	enum ex		 op;
 	struct expr	*a, *b;
 	enum fact	 fact;
+	unsigned	 arg;		/* the DNS list of a per-list fact */
 	char		*str;		/* EX_IS */
 	struct ipaddr	 ip;		/* EX_IS on an IP fact */
 	struct list	*list;		/* EX_INLIST */
@@ -98,13 +101,13 @@ struct rule {
 	size_t		 nact;
 };
 
-enum nkind { NK_LIST, NK_TABLE, NK_LIMIT };
+enum nkind { NK_LIST, NK_TABLE, NK_LIMIT, NK_DNSBL };
 
 struct named {
 	char		*name;
 	const char	*file;
 	unsigned	 line;
-	void		*p;		/* struct list *, struct table * or struct rl_limit * */
+	void		*p;		/* struct list, table, rl_limit or dnsbl */
 };
 
 struct rules {
@@ -113,8 +116,9 @@ struct rules {
 	char		**files;	/* every file read, for rules_match.file */
 	size_t		 nfiles;
 	struct tmpl	*footer;
-	struct named	*lists, *tables, *limits;
-	size_t		 nlists, ntables, nlimits;
+	struct named	*lists, *tables, *limits, *dnsbls;
+	size_t		 nlists, ntables, nlimits, ndnsbls;
+	struct dnsbl	**dnsblv;	/* for rules_dnsbls() */
 	struct rl_limit	**limitv;	/* for rules_limits() */
 	struct table	**tablev;
 	struct rule	*rule;
@@ -170,6 +174,10 @@ struct token *rules_new_name(struct pctx *, const char *);
 void	 rules_add_named(struct pctx *, enum nkind, const struct token *,
 	    void *);
 int	 rules_st_limit(struct pctx *);
+int	 rules_st_dnsbl(struct pctx *);
+void	 rules_skip_line(struct pctx *);
+int	 rules_dnsbl_fact(struct pctx *, const struct token *, const char *,
+	    size_t, int, int *);
 int	 rules_st_rule(struct pctx *);
 void	 rules_rule_free(struct rule *);
 void	 rules_free_all(struct rules *);

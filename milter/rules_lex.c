@@ -1,7 +1,7 @@
 /*
  * rules_lex -- the rules file into tokens (spec section 4.2).
  *
- * Words are maximal runs of [A-Za-z0-9_.:@*+/-]: identifiers, numbers,
+ * Words are maximal runs of [][A-Za-z0-9_.:@*+/-]: identifiers, numbers,
  * durations, IPs and CIDRs, list patterns and `500/1h` alike; the parser
  * gives them meaning where it knows what it expects. Strings are
  * "..." with \" and \\ escapes and may not span lines. Newlines and ';'
@@ -39,7 +39,8 @@ wordch(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' ||
-	    c == '@' || c == '*' || c == '+' || c == '/' || c == '-';
+	    c == '@' || c == '*' || c == '+' || c == '/' || c == '-' ||
+	    c == '[' || c == ']';
 }
 
 /* emit -- append a token (its text goes to lx->text) */

@@ -97,9 +97,16 @@ find_named(struct pctx *c, const char *name, enum nkind *kind)
 	if (v == 0)
 		return NULL;
 	*kind = (enum nkind)(v % 4);
-	if (*kind == NK_LIST)
+	switch (*kind) {
+	case NK_LIST:
 		return &c->r->lists[i];
-	return *kind == NK_TABLE ? &c->r->tables[i] : &c->r->limits[i];
+	case NK_TABLE:
+		return &c->r->tables[i];
+	case NK_LIMIT:
+		return &c->r->limits[i];
+	default:
+		return &c->r->dnsbls[i];
+	}
 }
 
 /* find_kind -- a definition of one kind by name, or NULL */
@@ -175,7 +182,7 @@ struct token *
 rules_new_name(struct pctx *c, const char *kind)
 {
 	struct token	*t = pnext(c);
-	static const char *kinds[] = { "list", "table", "limit" };
+	static const char *kinds[] = { "list", "table", "limit", "dnsbl" };
 	struct named	*o = NULL;
 	enum nkind	 k;
 
@@ -199,9 +206,11 @@ void
 rules_add_named(struct pctx *c, enum nkind kind, const struct token *t, void *p)
 {
 	struct named	**v = kind == NK_LIST ? &c->r->lists :
-			    kind == NK_TABLE ? &c->r->tables : &c->r->limits;
+			    kind == NK_TABLE ? &c->r->tables :
+			    kind == NK_LIMIT ? &c->r->limits : &c->r->dnsbls;
 	size_t		 *n = kind == NK_LIST ? &c->r->nlists :
-			    kind == NK_TABLE ? &c->r->ntables : &c->r->nlimits;
+			    kind == NK_TABLE ? &c->r->ntables :
+			    kind == NK_LIMIT ? &c->r->nlimits : &c->r->ndnsbls;
 
 	(void)hash_put(c->names, t->s, t->len,
 	    (void *)(uintptr_t)((*n + 1) * 4 + kind));
@@ -235,10 +244,8 @@ tresolve(void *arg, const char *name, size_t len, unsigned col, int *id)
 	enum fact	 f;
 
 	at.col = col;
-	if (fact_lookup(name, len, &f) == -1) {
-		fact_unknown(c, &at, name, len, 1);
-		return -1;
-	}
+	if (fact_lookup(name, len, &f) == -1)
+		return rules_dnsbl_fact(c, &at, name, len, 1, id);
 	if (fact_usable(c, f, 1, &at) == -1)
 		return -1;
 	*id = (int)f;
@@ -249,7 +256,7 @@ tresolve(void *arg, const char *name, size_t len, unsigned col, int *id)
 static void
 use_var(void *arg, int id)
 {
-	use_fact(arg, (enum fact)id);
+	use_fact(arg, FACT_BASE(id));
 }
 
 /* rules_template -- compile a string token as a template at the current stage */
@@ -387,14 +394,6 @@ st_table(struct pctx *c)
 	return expect_end(c);
 }
 
-/* st_dnsbl -- not in this build: say so, skip the block */
-static int
-st_dnsbl(struct pctx *c, const struct token *kw)
-{
-	perr(c, kw, "dnsbl lists are not yet implemented in this build");
-	return -1;
-}
-
 /* st_include -- include "GLOB" */
 static int
 st_include(struct pctx *c, const struct token *kw)
@@ -445,7 +444,7 @@ statement(struct pctx *c)
 	if (word_is(kw, "include"))
 		return st_include(c, kw);
 	if (word_is(kw, "dnsbl"))
-		return st_dnsbl(c, kw);
+		return rules_st_dnsbl(c);
 	perr(c, kw, "expected a statement (footer, list, table, dnsbl, limit, "
 	    "rule, include), not '%s'", tok_text(kw));
 	return -1;

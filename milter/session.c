@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dnsbl_lookup.h"
 #include "log.h"
 #include "num.h"
 #include "reply.h"
@@ -36,6 +37,9 @@ struct session {
 	const struct cfg	*cfg;
 	struct rl_store		*store;
 	struct rl_held		*held;		/* concurrency slots of this connection */
+	struct dns		*dns;		/* NULL: no DNS lists are asked */
+	struct dnsbl_lookup	*dnsbl;		/* the lists' answers for the client */
+	int			 dnsbl_deferred; /* monitor mode: would_tempfail logged */
 
 	/* connection */
 	struct ipaddr		 ip;
@@ -73,9 +77,11 @@ struct session {
 	const struct rules_match *cur;
 	char			 numbuf[32];
 	char			 netbuf[IP_STRLEN + 8];
+	struct buf		 fbuf;		/* a text fact's value (dnsbl.*) */
+	struct buf		 dnsbl_log;	/* dnsbl= of the log line */
 };
 
-static int	fact_get(void *, enum fact, struct fact_value *);
+static int	fact_get(void *, int, struct fact_value *);
 static int	limit_get(void *, const struct rl_limit *, struct rl_result *);
 static void	matched(void *, const struct rules_match *);
 static void	value_get(void *, int, struct buf *);
@@ -185,7 +191,8 @@ session_plan(const struct rules *r, struct session_plan *p)
 
 /* session_new -- a connection's state, holding a reference to its rules */
 struct session *
-session_new(struct rules *rules, const struct cfg *cfg, struct rl_store *store)
+session_new(struct rules *rules, const struct cfg *cfg, struct rl_store *store,
+    struct dns *dns)
 {
 	struct session	*s = xcalloc(1, sizeof(*s));
 
@@ -193,6 +200,7 @@ session_new(struct rules *rules, const struct cfg *cfg, struct rl_store *store)
 	s->rules = rules;
 	s->cfg = cfg;
 	s->store = store;
+	s->dns = dns;
 	session_plan(rules, &s->plan);
 	verdict_init(&s->deferred);
 	return s;
@@ -244,6 +252,9 @@ session_free(struct session *s)
 		return;
 	message_reset(s);
 	rl_conn_close(s->store, s->held);
+	dnsbl_lookup_free(s->dnsbl);
+	buf_free(&s->fbuf);
+	buf_free(&s->dnsbl_log);
 	verdict_clear(&s->deferred);
 	free(s->client_name);
 	free(s->daemon_name);
@@ -323,14 +334,86 @@ client_net(struct session *s, char *out, size_t outlen)
 	(void)snprintf(out, outlen, "%s/%u", a, len);
 }
 
+/*
+ * dnsbl_defer -- does a list of [from, to) with on_error = tempfail fail,
+ * so that the stage defers (spec 4.3)? In monitor mode the deferral is
+ * only logged, once per connection, and the rules go on.
+ */
+static int
+dnsbl_defer(struct session *s, size_t from, size_t to)
+{
+	struct verdict_src src;
+	struct verdict	 tv;
+	struct buf	 names = BUF_INIT;
+
+	if (!dnsbl_lookup_defers(s->dnsbl, from, to))
+		return 0;
+	if (s->cfg->mode != CFG_MODE_MONITOR)
+		return 1;
+	if (!s->dnsbl_deferred) {
+		s->dnsbl_deferred = 1;
+		dnsbl_lookup_failed_names(s->dnsbl, &names);
+		src_fill(s, &src, s->reached);
+		verdict_init(&tv);
+		(void)verdict_dnsbl(&tv, s->reached, buf_str(&names), &src);
+		verdict_clear(&tv);
+		buf_free(&names);
+	}
+	return 0;
+}
+
+/*
+ * dnsbl_fact -- dnsbl.score, .names, .error (all lists) and dnsbl.NAME,
+ * dnsbl.NAME.label (list idx), waiting for the answers they need. A rule
+ * (for_rule) that needs a failed on_error = tempfail list defers.
+ */
+static int
+dnsbl_fact(struct session *s, enum fact f, size_t idx, struct fact_value *v,
+    int for_rule)
+{
+	static const enum dnsbl_value kind[] = {
+		[F_DNSBL_SCORE] = DNSBL_V_SCORE, [F_DNSBL_NAMES] = DNSBL_V_NAMES,
+		[F_DNSBL_ERROR] = DNSBL_V_ERROR, [F_DNSBL_LIST] = DNSBL_V_LIST,
+		[F_DNSBL_LABEL] = DNSBL_V_LABEL,
+	};
+	size_t		 from = 0, to = rules_ndnsbls(s->rules);
+	int64_t		 n = 0;
+
+	if (f == F_DNSBL_LIST || f == F_DNSBL_LABEL)
+		from = idx, to = idx + 1;
+	if (s->dnsbl == NULL) {
+		/* nothing was asked (no client address, or no DNS engine) */
+		if (f == F_DNSBL_SCORE)
+			num_fact(s, v, 0);
+		return 0;
+	}
+	if (for_rule && f != F_DNSBL_ERROR && dnsbl_defer(s, from, to))
+		return RULES_DEFER;
+	buf_reset(&s->fbuf);
+	if (!dnsbl_lookup_value(s->dnsbl, kind[f], idx, &s->fbuf, &n))
+		return 0;
+	if (f == F_DNSBL_SCORE || f == F_DNSBL_LIST)
+		num_fact(s, v, n);
+	else
+		str_fact(v, buf_str(&s->fbuf));
+	return 0;
+}
+
 /* fact_get -- rules_env: the value of a fact now */
 static int
-fact_get(void *arg, enum fact f, struct fact_value *v)
+fact_get(void *arg, int id, struct fact_value *v)
 {
 	struct session	*s = arg;
+	enum fact	 f = FACT_BASE(id);
 
 	memset(v, 0, sizeof(*v));
 	switch (f) {
+	case F_DNSBL_SCORE:
+	case F_DNSBL_NAMES:
+	case F_DNSBL_ERROR:
+	case F_DNSBL_LIST:
+	case F_DNSBL_LABEL:
+		return dnsbl_fact(s, f, FACT_INDEX(id), v, 1);
 	case F_CLIENT_IP:
 		v->ip = s->ip;
 		str_fact(v, s->ip.family ? s->ipstr : NULL);
@@ -394,16 +477,35 @@ value_get(void *arg, int id, struct buf *out)
 {
 	struct session		*s = arg;
 	struct fact_value	 v;
+	enum fact		 f = FACT_BASE(id);
 
-	switch (id) {
+	memset(&v, 0, sizeof(v));
+	switch (f) {
 	case V_HOSTNAME:
 		buf_puts(out, s->cfg->hostname);
 		return;
 	case V_QUEUE_ID:
 		buf_puts(out, s->queue_id ? s->queue_id : "");
 		return;
+	case V_DNSBL_TXT:
+		if (s->dnsbl != NULL)
+			dnsbl_lookup_txt_all(s->dnsbl, out);
+		return;
+	case V_DNSBL_LIST_TXT:
+		if (s->dnsbl != NULL)
+			dnsbl_lookup_txt(s->dnsbl, FACT_INDEX(id), out);
+		return;
+	case F_DNSBL_SCORE:
+	case F_DNSBL_NAMES:
+	case F_DNSBL_ERROR:
+	case F_DNSBL_LIST:
+	case F_DNSBL_LABEL:
+		/* a text shows what is known; only rules defer */
+		if (dnsbl_fact(s, f, FACT_INDEX(id), &v, 0) == 0 && v.s != NULL)
+			buf_puts(out, v.s);
+		return;
 	default:
-		if (fact_get(s, (enum fact)id, &v) == 0 && v.s != NULL)
+		if (fact_get(s, id, &v) == 0 && v.s != NULL)
 			buf_puts(out, v.s);
 	}
 }
@@ -451,6 +553,10 @@ src_fill(struct session *s, struct verdict_src *src, enum stage st)
 	src->mail_from = st >= STAGE_MAIL ? s->mail_from : NULL;
 	src->rcpt = st == STAGE_RCPT ? s->rcpt : NULL;
 	src->sasl_user = st >= STAGE_MAIL ? s->sasl_user : NULL;
+	buf_reset(&s->dnsbl_log);
+	if (s->dnsbl != NULL)
+		dnsbl_lookup_log(s->dnsbl, &s->dnsbl_log);
+	src->dnsbl = buf_str(&s->dnsbl_log);
 	src->footer = rules_footer(s->rules);
 	src->monitor_mode = s->cfg->mode == CFG_MODE_MONITOR;
 }
@@ -503,6 +609,14 @@ run_stage(struct session *s, enum stage st, struct verdict *v)
 	memset(&m, 0, sizeof(m));
 	rc = rules_eval(s->rules, st, &env, &m);
 	src_fill(s, &src, st);
+	if (rc == RULES_DEFER) {
+		struct buf names = BUF_INIT;
+
+		dnsbl_lookup_failed_names(s->dnsbl, &names);
+		rc = verdict_dnsbl(v, st, buf_str(&names), &src);
+		buf_free(&names);
+		return rc;
+	}
 	if (rc < 0) {
 		verdict_internal(v, st,
 		    s->cfg->on_internal_error == CFG_ON_ERROR_ACCEPT, &src);
@@ -540,12 +654,24 @@ session_connect(struct session *s, const char *hostname,
 	if (hostname != NULL && hostname[0] != '[' && hostname[0] != '\0')
 		set_str(&s->client_name, hostname);
 	set_str(&s->daemon_name, daemon_name);
+	/* every list at once, now: a connection costs one DNS round trip */
+	if (s->dns != NULL && s->ip.family != 0 && rules_ndnsbls(s->rules) > 0)
+		s->dnsbl = dnsbl_lookup_start(s->dns, rules_dnsbls(s->rules),
+		    rules_ndnsbls(s->rules), &s->ip,
+		    (unsigned)s->cfg->dns_timeout * 1000);
 	if (run_stage(s, STAGE_CONNECT, v) && v->kind != VERDICT_CONTINUE) {
 		/* keep it for HELO; Postfix would replace its text here */
 		s->deferred = *v;
 		verdict_init(v);
 		s->conn_refused = 1;
+		dnsbl_lookup_free(s->dnsbl);
+		s->dnsbl = NULL;
 		return;
+	}
+	if (s->conn_accepted) {
+		/* trusted: no later rule will ask */
+		dnsbl_lookup_free(s->dnsbl);
+		s->dnsbl = NULL;
 	}
 	event_fill(s, &ev);
 	if (rl_commit_connection(s->store, rules_limits(s->rules), nl, &ev) < 0)

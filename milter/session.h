@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "dns.h"
 #include "ratelimit.h"
 #include "rules.h"
 #include "verdict.h"
@@ -52,7 +53,7 @@ struct session;
 
 void	session_plan(const struct rules *, struct session_plan *);
 struct session *session_new(struct rules *, const struct cfg *,
-	    struct rl_store *);
+	    struct rl_store *, struct dns *);
 struct rules *session_rules(const struct session *);
 void	session_free(struct session *);
 void	session_connect(struct session *, const char *, const struct sockaddr *,

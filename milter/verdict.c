@@ -196,6 +196,10 @@ log_decision(const struct rules_match *m, const struct verdict_src *src,
 		buf_puts(&b, " sasl=");
 		log_escape(&b, src->sasl_user);
 	}
+	if (src->dnsbl != NULL && *src->dnsbl != '\0') {
+		buf_puts(&b, " dnsbl=");
+		log_escape(&b, src->dnsbl);
+	}
 	if (m->limit != NULL) {
 		if (m->limit_result.window == 0)
 			(void)strlcpy(win, "concurrent", sizeof(win));
@@ -223,42 +227,55 @@ reply_shows(const struct reply *r, const char *tag)
 }
 
 /*
- * build_reply -- expand the rule's text and the footer, add "(ref REF)"
- * unless one of them shows ${ref}, and wrap it into reply lines.
+ * finish_reply -- the expanded text and footer into reply lines, with
+ * "(ref REF)" added unless add is 0 (a template shows ${ref})
  */
 static void
-build_reply(struct reply *r, const struct rules_match *m, struct vctx *c)
+finish_reply(struct reply *r, const char *code, const char *ecode,
+    struct buf *text, int add, struct vctx *c)
 {
-	struct buf	text = BUF_INIT, foot = BUF_INIT, full = BUF_INIT;
+	struct buf	foot = BUF_INIT, full = BUF_INIT;
 	const struct tmpl *footer = c->src->footer;
 	char		tag[VERDICT_REF_LEN + 8];
 	size_t		keep;
-	int		add;
 
-	if (m->text != NULL)
-		tmpl_expand(m->text, vctx_value, c, &text);
 	if (footer != NULL)
 		tmpl_expand(footer, vctx_value, c, &foot);
-	add = (m->text == NULL || !tmpl_uses(m->text, V_REF)) &&
-	    (footer == NULL || !tmpl_uses(footer, V_REF));
+	if (footer != NULL && tmpl_uses(footer, V_REF))
+		add = 0;
 	(void)snprintf(tag, sizeof(tag), "(ref %s)", c->ref);
 	/* text too long for 32 lines would lose its ref: cut it until it fits */
-	for (keep = text.len;; keep /= 2) {
+	for (keep = text->len;; keep /= 2) {
 		buf_reset(&full);
-		buf_append(&full, text.data != NULL ? text.data : "", keep);
-		if (keep < text.len)
+		buf_append(&full, text->data != NULL ? text->data : "", keep);
+		if (keep < text->len)
 			buf_puts(&full, "...");
 		if (add)
 			buf_printf(&full, "%s%s", full.len ? " " : "", tag);
-		reply_build(r, m->code, m->ecode, buf_str(&full),
+		reply_build(r, code, ecode, buf_str(&full),
 		    foot.len ? buf_str(&foot) : NULL);
 		if (!add || keep == 0 || reply_shows(r, c->ref))
 			break;
 		reply_free(r);
 	}
 	buf_free(&full);
-	buf_free(&text);
 	buf_free(&foot);
+}
+
+/*
+ * build_reply -- expand the rule's text and the footer, add "(ref REF)"
+ * unless one of them shows ${ref}, and wrap it into reply lines.
+ */
+static void
+build_reply(struct reply *r, const struct rules_match *m, struct vctx *c)
+{
+	struct buf	text = BUF_INIT;
+
+	if (m->text != NULL)
+		tmpl_expand(m->text, vctx_value, c, &text);
+	finish_reply(r, m->code, m->ecode, &text,
+	    m->text == NULL || !tmpl_uses(m->text, V_REF), c);
+	buf_free(&text);
 }
 
 /*
@@ -362,4 +379,46 @@ verdict_internal(struct verdict *v, enum stage stage, int accept,
 	reply_build(&v->reply, "451", "4.3.0", text, NULL);
 	log_decision(&m, src, "tempfail", v->ref, &v->reply, "internal error");
 	v->kind = VERDICT_TEMPFAIL;
+}
+
+/*
+ * verdict_dnsbl -- DNS lists with on_error = tempfail failed where a rule
+ * needed them: 451 4.4.3 naming them (their public names), with the
+ * footer and a reference; in monitor mode only logged (would_tempfail).
+ * Returns 1 when the verdict takes effect.
+ */
+int
+verdict_dnsbl(struct verdict *v, enum stage stage, const char *lists,
+    const struct verdict_src *src)
+{
+	struct rules_match m;
+	struct vctx	c;
+	struct reply	r;
+	struct buf	text = BUF_INIT;
+
+	verdict_clear(v);
+	verdict_new_ref(v->ref);
+	memset(&m, 0, sizeof(m));
+	m.rule = "dnsbl-error";
+	m.stage = stage;
+	m.action = RA_TEMPFAIL;
+	m.code = "451";
+	m.ecode = "4.4.3";
+	c.m = &m;
+	c.src = src;
+	c.ref = v->ref;
+	buf_printf(&text, "Your address could not be checked against %s: the "
+	    "DNS list did not answer. This is temporary; please try again "
+	    "later.", lists);
+	finish_reply(&r, m.code, m.ecode, &text, 1, &c);
+	buf_free(&text);
+	log_decision(&m, src, src->monitor_mode ? "would_tempfail" : "tempfail",
+	    v->ref, &r, NULL);
+	if (src->monitor_mode) {
+		reply_free(&r);
+		return 0;
+	}
+	v->reply = r;
+	v->kind = VERDICT_TEMPFAIL;
+	return 1;
 }

@@ -41,6 +41,7 @@ struct verdict_src {
 	const char	*mail_from;
 	const char	*rcpt;
 	const char	*sasl_user;
+	const char	*dnsbl;		/* LIST:LABEL(+W),... of the lists answered so far */
 	const struct tmpl *footer;
 	int		 monitor_mode;	/* mode = monitor */
 };
@@ -53,6 +54,8 @@ int	verdict_decide(struct verdict *, const struct rules_match *,
 void	verdict_note(const struct rules_match *, const struct verdict_src *,
 	    struct buf *);
 void	verdict_internal(struct verdict *, enum stage, int,
+	    const struct verdict_src *);
+int	verdict_dnsbl(struct verdict *, enum stage, const char *,
 	    const struct verdict_src *);
 
 #endif

@@ -13,7 +13,10 @@
 #   127.0.0.1:2526             smtpd + mxgate, milter_default_action = tempfail
 #   127.0.0.1:2527             smtpd without milter (baseline for the bench)
 # Clients may use any source in 203.0.113.0/24 and 2001:db8::/32 (AnyIP on
-# lo). Every recipient domain is relayed to the discard transport, so a
+# lo). h_dns starts NSD on 127.0.0.1:53 with the zones in $H/dns/*.zone;
+# mxgate forwards to it (dns_forwarders = $E2E_DNS, default 127.0.0.1@53),
+# and names it does not serve are REFUSED: nothing recurses anywhere.
+# h_silent PORT starts a UDP listener that never answers. Every recipient domain is relayed to the discard transport, so a
 # delivered recipient shows up in the maillog as `to=<...> ... status=sent`;
 # a header mxgate adds shows up as `milter-header-warning: header NAME: VALUE`
 # (milter_header_checks).
@@ -37,6 +40,7 @@ NS=                     # the network namespace
 PF=                     # the Postfix config_directory
 MXPID=                  # the running mxgate, if any
 MXRC=                   # exit status of the last mxgate stopped
+SILENTPID=              # the silent DNS listener, if any
 E2E_PASS=0
 E2E_FAIL=0
 E2E_NAME=$(basename "$0" .sh)
@@ -138,7 +142,7 @@ h_setup() {
 	chmod 755 "$H"          # postfix and nobody must reach the socket and rules
 	NS=${E2E_NS_PREFIX:-mxe2e-}$$
 	PF=$H/pf
-	mkdir -p "$H/log" "$H/rules" "$H/run" "$H/spool" "$PF"
+	mkdir -p "$H/log" "$H/rules" "$H/run" "$H/spool" "$H/dns" "$PF"
 	chown nobody:nogroup "$H/run"   # mxgate removes its pid file after the drop
 	mkdir -p "$H/pfdata"
 	chown postfix "$H/pfdata"
@@ -241,7 +245,8 @@ h_mxgate_conf() {
 		    "socket_mode = 0666" "user = nobody" "group = nogroup" \
 		    "pid_file = $H/run/mxgate.pid" \
 		    "rules = ${E2E_RULES:-$H/rules/test.rules}" \
-		    "log = stderr" "hostname = mx.e2e.test"
+		    "log = stderr" "hostname = mx.e2e.test" \
+		    "dns_forwarders = ${E2E_DNS:-127.0.0.1@53}"
 		printf '%s\n' "$@"
 	} >"$H/mxgate.conf"
 }
@@ -282,6 +287,46 @@ h_up() {
 	h_mxgate_start
 }
 
+# h_dns -- NSD on 127.0.0.1:53 in the namespace, serving $H/dns/NAME.zone
+# files (no rate limiting: every query is answered)
+h_dns() {
+	local z name
+	command -v nsd >/dev/null || die "nsd is not installed"
+	{
+		printf '%s\n' "server:" "    ip-address: 127.0.0.1" "    port: 53" \
+		    "    do-ip6: no" "    username: \"\"" "    chroot: \"\"" \
+		    "    zonesdir: \"$H/dns\"" "    database: \"\"" \
+		    "    zonelistfile: \"$H/dns/zone.list\"" \
+		    "    xfrdfile: \"$H/dns/xfrd.state\"" "    xfrdir: \"$H/dns/xfr\"" \
+		    "    pidfile: \"$H/run/nsd.pid\"" "    logfile: \"$H/log/nsd.log\"" \
+		    "    server-count: 1" "    verbosity: 1" \
+		    "    rrl-ratelimit: 0" "    rrl-whitelist-ratelimit: 0" \
+		    "remote-control:" "    control-enable: no"
+		for z in "$H"/dns/*.zone; do
+			name=$(basename "$z" .zone)
+			printf '%s\n' "zone:" "    name: $name" "    zonefile: $name.zone"
+		done
+	} >"$H/dns/nsd.conf"
+	nsx nsd -c "$H/dns/nsd.conf" >"$H/log/nsd-start" 2>&1 ||
+		die "nsd: $(tr '\n' '|' <"$H/log/nsd-start")"
+	wait_until 10 test -s "$H/run/nsd.pid" || die "nsd wrote no pid file"
+	wait_until 10 nsx python3 "$E2E_DIR/dnsq.py" 127.0.0.1 53 "$name" SOA ||
+		die "nsd does not answer for $name"
+}
+
+# h_silent PORT -- a UDP socket on 127.0.0.1:PORT that reads and never answers
+h_silent() {
+	# ip netns exec execs python: $! is the listener itself
+	ip netns exec "$NS" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+while True:
+    s.recv(4096)
+' "$1" &
+	SILENTPID=$!
+}
+
 # h_down -- tear everything down; safe to call twice and after failures
 h_down() {
 	local rc=$? pid master
@@ -292,6 +337,13 @@ h_down() {
 	fi
 	master=$(pid_of "$H/spool/pid/master.pid")
 	[[ -n $master ]] && stop_pid "$master" 15
+	pid=$(pid_of "$H/run/nsd.pid")
+	[[ -n $pid ]] && stop_pid "$pid" 10
+	if [[ -n $SILENTPID ]]; then
+		stop_pid "$SILENTPID" 5
+		wait "$SILENTPID" 2>/dev/null || true
+		SILENTPID=
+	fi
 	if [[ -n $MXPID ]]; then
 		stop_pid "$MXPID" 35
 		wait "$MXPID" 2>/dev/null || true

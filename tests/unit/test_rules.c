@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "dnsbl.h"
 #include "rules.h"
 
 static char	dir[64];
@@ -73,11 +74,17 @@ static const struct {
 	{ "rule r at mail {\n\tif rcpt is x\n\taccept\n}\n", ":2:5:",
 	    "'rcpt' is known only from stage rcpt" },
 	{ R("dkim is pass"), ":2:5:", "DKIM/DMARC" },
-	{ R("dnsbl.score > 3"), ":2:5:", "DNS lists" },
+	{ R("dnsbl.score is x"), ":2:20:", "'dnsbl.score' is a number" },
 	{ R("spf is fail"), ":2:5:", "SPF" },
-	{ R("dnsbl.zen.label is SBL"), ":2:5:", "'dnsbl.zen.label' needs DNS lists, "
-	    "not yet implemented in this build" },
-	{ "rule r at rcpt { log \"${dnsbl.zen}\" }\n", ":1:23:", "'dnsbl.zen' needs DNS" },
+	{ R("dnsbl.zen.label is SBL"), ":2:5:", "'dnsbl.zen.label': no DNS list "
+	    "'zen' is defined before this line" },
+	{ "rule r at rcpt { log \"${dnsbl.zen}\" }\n", ":1:23:", "no DNS list 'zen'" },
+	{ "dnsbl zen { zone z.example }\n" R("dnsbl.zen.txt"), ":3:5:",
+	    "is a reply variable" },
+	{ "dnsbl zen { zone z.example }\n" R("dnsbl.zen.nope"), ":3:5:",
+	    "a DNS list has dnsbl.zen, dnsbl.zen.label" },
+	{ "dnsbl zen { zone z.example }\nlist zen { 192.0.2.1 }\n", ":2:6:",
+	    "already defined (as a dnsbl)" },
 	{ "rule r at rcpt {\n\ttempfail 451 5.7.1 \"x\"\n}\n", ":2:15:",
 	    "does not agree with reply code 451" },
 	{ "rule r at rcpt {\n\ttempfail 550 5.7.1 \"x\"\n}\n", ":2:11:",
@@ -123,7 +130,24 @@ static const struct {
 	{ "limit l { count messages; key sasl_user; rate 1/1m }\n"
 	    "rule r at connect {\n\tif limit l exceeded\n\taccept\n}\n", ":3:11:",
 	    "only from stage mail (it counts messages)" },
-	{ "dnsbl zen { zone zen.example }\n", ":1:1:", "not yet implemented" },
+	{ "dnsbl zen { answer 127.0.0.2 }\n", ":1:7:", "zone is required" },
+	{ "dnsbl zen {\n\tzone bad..zone\n}\n", ":2:7:", "bad zone 'bad..zone'" },
+	{ "dnsbl zen {\n\tzone z.example\n\tzone y.example\n}\n", ":3:2:",
+	    "zone is already set" },
+	{ "dnsbl zen {\n\tzone z.example\n\tanswer 127.0.0.[2-1]\n}\n", ":3:9:",
+	    "bad answer '127.0.0.[2-1]'" },
+	{ "dnsbl zen {\n\tzone z.example\n\tanswer 127.255.255.0/24\n}\n", ":3:9:",
+	    "can only match error codes" },
+	{ "dnsbl zen {\n\tzone z.example\n\tanswer 127.0.0.2 weight 1001\n}\n",
+	    ":3:26:", "weight from -1000 to 1000" },
+	{ "dnsbl zen {\n\tzone z.example\n\ttimeout 90s\n}\n", ":3:10:",
+	    "timeout from 1s to 60s" },
+	{ "dnsbl zen {\n\tzone z.example\n\ton_error maybe\n}\n", ":3:11:",
+	    "on_error is ignore or tempfail" },
+	{ "dnsbl zen {\n\tzone z.example\n\tpublic_name bare\n}\n", ":3:14:",
+	    "public name as a \"text\"" },
+	{ "dnsbl zen {\n\tzone z.example\n\tlisted yes\n}\n", ":3:2:",
+	    "expected zone, answer, public_name" },
 	{ "frobnicate\n", ":1:1:", "expected a statement" },
 	{ "rule r at rcpt {\n\tlog \"unterminated\n}\n", ":2:6:", "unterminated string" },
 	{ "rule r at rcpt {\n\tlog \"bad \\q escape\"\n}\n", ":2:11:", "unknown escape" },
@@ -232,17 +256,24 @@ struct env_state {
 	const char	*v[F_COUNT];
 	int		 exceeded;	/* limit "hot" is exceeded */
 	int		 fail;		/* the fact callback fails */
+	int		 defer;		/* dnsbl.* facts defer the stage */
+	unsigned	 dnsbl_ids;	/* per-list fact ids seen, as bits of their index */
 	unsigned	 nmatched;
 	char		 matched[256];
 };
 
 static int
-fact_cb(void *arg, enum fact f, struct fact_value *v)
+fact_cb(void *arg, int id, struct fact_value *v)
 {
 	struct env_state *e = arg;
+	enum fact	 f = FACT_BASE(id);
 
 	if (e->fail)
 		return -1;
+	if (f == F_DNSBL_LIST || f == F_DNSBL_LABEL)
+		e->dnsbl_ids |= 1u << FACT_INDEX(id);
+	if (e->defer && f >= F_DNSBL_SCORE && f <= F_DNSBL_LABEL)
+		return RULES_DEFER;
 	memset(v, 0, sizeof(*v));
 	v->s = e->v[f] != NULL ? e->v[f] : "";
 	v->set = e->v[f] != NULL && *e->v[f] != '\0';
@@ -393,6 +424,49 @@ START_TEST(test_eval_error)
 }
 END_TEST
 
+static const char dnsbl_rules[] =
+    "dnsbl zen {\n\tzone ZEN.Example.\n"
+    "\tanswer 127.0.0.[2-3] label SBL weight 4\n"
+    "\tanswer 127.0.0.4-127.0.0.7 label XBL\n"
+    "\tpublic_name \"Spamhaus ZEN\"\n\ttimeout 3s\n\ton_error tempfail\n}\n"
+    "dnsbl wl { zone wl.example; answer 127.0.10.0/24 weight -5 }\n"
+    "rule listed at rcpt {\n\tif dnsbl.wl.label or dnsbl.zen >= 4\n"
+    "\ttempfail 451 4.7.1 \"${dnsbl.names}: ${dnsbl.zen.txt} ${dnsbl.txt}\"\n}\n";
+
+/* dnsbl blocks load into lists; per-list facts carry their list's index */
+START_TEST(test_dnsbl_rules)
+{
+	struct diag		 d = DIAG_INIT;
+	struct rules		*r = load(dnsbl_rules, &d);
+	struct env_state	 e;
+	struct rules_env	 env = { &e, fact_cb, limit_cb, matched_cb };
+	struct rules_match	 m;
+	struct dnsbl *const	*l;
+	struct buf		 b = BUF_INIT;
+
+	ck_assert_msg(r != NULL, "%s", buf_str(&d.out));
+	ck_assert_uint_eq(rules_ndnsbls(r), 2);
+	l = rules_dnsbls(r);
+	ck_assert_str_eq(dnsbl_name(l[0]), "zen");
+	ck_assert_str_eq(dnsbl_zone(l[0]), "zen.example");
+	ck_assert_str_eq(dnsbl_public_name(l[0]), "Spamhaus ZEN");
+	ck_assert_uint_eq(dnsbl_timeout(l[0]), 3000);
+	ck_assert_int_eq(dnsbl_on_error(l[0]), DNSBL_ON_ERROR_TEMPFAIL);
+	ck_assert_str_eq(dnsbl_public_name(l[1]), "wl.example");
+	ck_assert_int_eq(dnsbl_on_error(l[1]), DNSBL_ON_ERROR_IGNORE);
+	rules_summary(r, &b);
+	ck_assert_str_eq(buf_str(&b), "1 rule (rcpt 1), 0 lists, 0 tables, 0 limits, 2 dnsbls");
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(rules_eval(r, STAGE_RCPT, &env, &m), 0);
+	ck_assert_uint_eq(e.dnsbl_ids, 3);	/* wl (index 1) and zen (index 0) */
+	e.defer = 1;
+	ck_assert_int_eq(rules_eval(r, STAGE_RCPT, &env, &m), RULES_DEFER);
+	buf_free(&b);
+	rules_unref(r);
+	diag_free(&d);
+}
+END_TEST
+
 START_TEST(test_needs_and_summary)
 {
 	struct diag		 d = DIAG_INIT;
@@ -413,7 +487,7 @@ START_TEST(test_needs_and_summary)
 	ck_assert_uint_eq(rules_ntables(r), 1);
 	rules_summary(r, &b);
 	ck_assert_str_eq(buf_str(&b),
-	    "8 rules (connect 1, rcpt 7), 1 list, 1 table, 2 limits");
+	    "8 rules (connect 1, rcpt 7), 1 list, 1 table, 2 limits, 0 dnsbls");
 	buf_free(&b);
 	rules_unref(r);
 	r = load("limit b { count bytes; key sasl_user; rate 10000/1h }\n"
@@ -453,7 +527,7 @@ START_TEST(test_needs_footer)
 	ck_assert_uint_eq(rules_limits(r)[0]->max, 3);
 	ck_assert(strstr(rules_path(r), "main.rules") != NULL);
 	rules_summary(r, &b);
-	ck_assert_str_eq(buf_str(&b), "2 rules (helo 1, data 1), 0 lists, 0 tables, 1 limit");
+	ck_assert_str_eq(buf_str(&b), "2 rules (helo 1, data 1), 0 lists, 0 tables, 1 limit, 0 dnsbls");
 	buf_free(&b);
 	rules_unref(r);
 	diag_free(&d);
@@ -512,7 +586,7 @@ START_TEST(test_include_glob)
 	r = load("include \"conf.d/*.rules\"\ninclude \"none.d/*.rules\"\n", &d);
 	ck_assert_msg(r != NULL, "%s", buf_str(&d.out));
 	rules_summary(r, &b);
-	ck_assert_str_eq(buf_str(&b), "1 rule (connect 1), 1 list, 0 tables, 0 limits");
+	ck_assert_str_eq(buf_str(&b), "1 rule (connect 1), 1 list, 0 tables, 0 limits, 0 dnsbls");
 	rules_unref(r);
 	buf_free(&b);
 	diag_free(&d);
@@ -529,9 +603,9 @@ struct cenv {
 };
 
 static int
-cfact_cb(void *arg, enum fact f, struct fact_value *v)
+cfact_cb(void *arg, int id, struct fact_value *v)
 {
-	return fact_cb(&((struct cenv *)arg)->base, f, v);
+	return fact_cb(&((struct cenv *)arg)->base, id, v);
 }
 
 static int
@@ -891,6 +965,7 @@ main(void)
 	tcase_add_test(tc, test_non_ascii);
 	tcase_add_loop_test(tc, test_eval, 0, sizeof(eval_cases) / sizeof(eval_cases[0]));
 	tcase_add_test(tc, test_eval_error);
+	tcase_add_test(tc, test_dnsbl_rules);
 	tcase_add_test(tc, test_needs_and_summary);
 	tcase_add_test(tc, test_include_glob);
 	tcase_add_test(tc, test_needs_footer);
