@@ -16,7 +16,7 @@
 # 127.0.0.0/8 (trusted relays), so both Postfix listeners of the bench
 # also listen on 203.0.113.1, and smtp-source connects there: the client
 # address is then 203.0.113.1, so every connection goes through the
-# list lookup and both limits. The rates of the bench copy of
+# list lookup, both limits and the DNS list. The rates of the bench copy of
 # default.rules are raised (one client sends thousands of connections a
 # minute) so that nothing is deferred and every message is measured.
 set -euo pipefail
@@ -31,7 +31,12 @@ sed -e 's|rate 60/1m burst 30|rate 1000000/1m burst 1000000|' \
 grep -q 'rate 1000000/1m burst 1000000' "$H/rules/test.rules" &&
     grep -q 'max 1000 }' "$H/rules/test.rules" ||
     die "default.rules changed: the bench could not raise its limits"
+# default.rules asks Spamhaus ZEN: NSD serves an empty zen.spamhaus.org
+# (every client unlisted, as most are) and mxgate forwards to it
+printf '$ORIGIN zen.spamhaus.org.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ NS ns\nns A 127.0.0.1\n' \
+    >"$H/dns/zen.spamhaus.org.zone"
 h_netns
+h_dns
 h_postfix_conf
 postconf -c "$PF" -Me "203.0.113.1:2525/inet = 203.0.113.1:2525 inet n - n - - smtpd -o milter_macro_daemon_name=smtp"
 postconf -c "$PF" -Me "203.0.113.1:2527/inet = 203.0.113.1:2527 inet n - n - - smtpd -o smtpd_milters="
