@@ -21,11 +21,11 @@
 #define MAX_WINDOW	(366ULL * 86400)
 
 /*
- * rules_skip_line -- after an error: to the end of the block's current
- * line, over any { ... } on it (an inline set), but not past the block's '}'
+ * skip_line -- after an error: to the end of the block's current line,
+ * over any { ... } on it (an inline set), but not past the block's '}'
  */
-void
-rules_skip_line(struct pctx *c)
+static void
+skip_line(struct pctx *c)
 {
 	unsigned	depth = 0;
 	enum tok	t;
@@ -299,13 +299,56 @@ lim_check(struct pctx *c, const struct rl_limit *l, const struct token *at,
 	return rc;
 }
 
+/*
+ * rules_block_lines -- after a definition's '{': each line to fn (its
+ * first token given), to the '}'; a bad line is reported and skipped,
+ * and the others are still read. 0 or -1.
+ */
+int
+rules_block_lines(struct pctx *c, const struct token *name, const char *kind,
+    int (*fn)(struct pctx *, void *, struct token *), void *arg)
+{
+	struct token	*t;
+	int		 rc = 0;
+
+	for (;;) {
+		while (ptok(c)->t == T_END)
+			pnext(c);
+		t = pnext(c);
+		if (t->t == T_RBRACE || t->t == T_EOF)
+			break;
+		if (fn(c, arg, t) == -1 || expect_end(c) == -1) {
+			rc = -1;
+			skip_line(c);
+		}
+	}
+	if (t->t == T_EOF)
+		perr(c, name, "%s %s: missing '}'", kind, name->s), rc = -1;
+	return rc;
+}
+
+struct lim_state {
+	struct rl_limit	*l;
+	int		 have_count;
+};
+
+/* lim_block_line -- rules_block_lines callback of a limit */
+static int
+lim_block_line(struct pctx *c, void *arg, struct token *kw)
+{
+	struct lim_state *ls = arg;
+
+	return lim_line(c, ls->l, kw, &ls->have_count);
+}
+
 /* rules_st_limit -- limit NAME { ... } */
 int
 rules_st_limit(struct pctx *c)
 {
 	struct token	*name = rules_new_name(c, "limit"), *t;
 	struct rl_limit	*l;
-	int		 rc = 0, have_count = 0;
+	struct lim_state ls;
+	int		 rc;
 
 	if (name == NULL)
 		return -1;
@@ -315,20 +358,10 @@ rules_st_limit(struct pctx *c)
 	}
 	l = xcalloc(1, sizeof(*l));
 	l->name = xstrdup(name->s);
-	for (;;) {
-		while (ptok(c)->t == T_END)
-			pnext(c);
-		t = pnext(c);
-		if (t->t == T_RBRACE || t->t == T_EOF)
-			break;
-		if (lim_line(c, l, t, &have_count) == -1 || expect_end(c) == -1) {
-			rc = -1;
-			rules_skip_line(c);
-		}
-	}
-	if (t->t == T_EOF)
-		perr(c, name, "limit %s: missing '}'", l->name), rc = -1;
-	if (rc == 0 && lim_check(c, l, name, have_count) == -1)
+	ls.l = l;
+	ls.have_count = 0;
+	rc = rules_block_lines(c, name, "limit", lim_block_line, &ls);
+	if (rc == 0 && lim_check(c, l, name, ls.have_count) == -1)
 		rc = -1;
 	rules_add_named(c, NK_LIMIT, name, l);
 	return rc == 0 ? expect_end(c) : -1;
@@ -485,7 +518,7 @@ rule_body(struct pctx *c, struct rule *r, const struct token *idt)
 		pnext(c);
 		if ((r->cond = expr_parse(c)) == NULL || expect_end(c) == -1) {
 			rc = -1;
-			rules_skip_line(c);
+			skip_line(c);
 		}
 	}
 	for (;;) {
@@ -498,7 +531,7 @@ rule_body(struct pctx *c, struct rule *r, const struct token *idt)
 		if (rule_action(c, t, &r->act[r->nact]) == -1 || expect_end(c) == -1) {
 			action_free(&r->act[r->nact]);
 			rc = -1;
-			rules_skip_line(c);
+			skip_line(c);
 			continue;
 		}
 		if (r->act[r->nact].a <= RA_REJECT && terminal++ > 0) {

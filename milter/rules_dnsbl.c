@@ -23,7 +23,8 @@
 #define PUBLIC_NAME_MAX		100
 
 struct seen {
-	int	zone, public_name, timeout, on_error;
+	struct dnsbl	*l;
+	int		 zone, public_name, timeout, on_error;
 };
 
 /* once -- a line that may appear once per block; 0 or -1 */
@@ -84,9 +85,10 @@ d_answer(struct pctx *c, struct dnsbl *l)
 
 /* d_line -- one line of a dnsbl block, after its keyword kw */
 static int
-d_line(struct pctx *c, struct dnsbl *l, const struct token *kw,
-    struct seen *s)
+d_line(struct pctx *c, void *arg, struct token *kw)
 {
+	struct seen	*s = arg;
+	struct dnsbl	*l = s->l;
 	struct token	*t;
 	struct buf	 err = BUF_INIT;
 	uint64_t	 secs;
@@ -165,20 +167,9 @@ rules_st_dnsbl(struct pctx *c)
 	if (c->r->ndnsbls >= RULES_DNSBL_MAX)
 		perr(c, name, "more than %d DNS lists", RULES_DNSBL_MAX), rc = -1;
 	memset(&s, 0, sizeof(s));
-	l = dnsbl_new(name->s);
-	for (;;) {
-		while (ptok(c)->t == T_END)
-			pnext(c);
-		t = pnext(c);
-		if (t->t == T_RBRACE || t->t == T_EOF)
-			break;
-		if (d_line(c, l, t, &s) == -1 || expect_end(c) == -1) {
-			rc = -1;
-			rules_skip_line(c);
-		}
-	}
-	if (t->t == T_EOF)
-		perr(c, name, "dnsbl %s: missing '}'", name->s), rc = -1;
+	s.l = l = dnsbl_new(name->s);
+	if (rules_block_lines(c, name, "dnsbl", d_line, &s) == -1)
+		rc = -1;
 	else if (!s.zone)
 		perr(c, name, "dnsbl %s: zone is required", name->s), rc = -1;
 	rules_add_named(c, NK_DNSBL, name, l);

@@ -175,7 +175,8 @@ void	 rules_add_named(struct pctx *, enum nkind, const struct token *,
 	    void *);
 int	 rules_st_limit(struct pctx *);
 int	 rules_st_dnsbl(struct pctx *);
-void	 rules_skip_line(struct pctx *);
+int	 rules_block_lines(struct pctx *, const struct token *, const char *,
+	    int (*)(struct pctx *, void *, struct token *), void *);
 int	 rules_dnsbl_fact(struct pctx *, const struct token *, const char *,
 	    size_t, int, int *);
 int	 rules_st_rule(struct pctx *);
