@@ -15,6 +15,14 @@
  * The answer packet is parsed (dns_msg.c) by the owner, on its first
  * dns_wait() after the answer came, so the reactor does no more than
  * hand over.
+ *
+ * In front of libunbound's cache sits a small one: DNS_CACHE_SLOTS
+ * direct-mapped slots (a new answer replaces whatever shared its slot),
+ * holding answer packets (NOERROR and NXDOMAIN, never failures) for
+ * their TTL, at most DNS_CACHE_TTL seconds. A hit is answered in the
+ * submitting thread: the many connections of one busy client cost no
+ * trip through libunbound's threads. It is part of the one engine, so
+ * every check still shares one cache.
  */
 #include "config.h"
 
@@ -24,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <unbound.h>
 
@@ -32,12 +41,26 @@
 #include "xalloc.h"
 
 #define DNS_FORWARDERS_MAX	8
+#define DNS_CACHE_SLOTS		4096	/* a power of two */
+#define DNS_CACHE_TTL		300
+#define DNS_CACHE_PKT_MAX	4096	/* larger answers are not kept */
+
+struct slot {
+	char		*name;
+	uint16_t	 type;
+	time_t		 expires;	/* CLOCK_MONOTONIC seconds */
+	uint8_t		*pkt;
+	size_t		 len;
+};
 
 struct dns {
 	struct ub_ctx	*ub;
 	pthread_t	 reactor;
 	int		 started;
 	int		 stop[2];	/* self-pipe: reactor, stop */
+	pthread_mutex_t	 cache_mu;
+	struct slot	*cache;
+	unsigned long	 hits;
 };
 
 struct dns_query {
@@ -48,8 +71,11 @@ struct dns_query {
 	int			 id;		/* libunbound's async id */
 	int			 answered;	/* answer() ran (under mu) */
 	int			 err;		/* libunbound error code */
-	struct ub_result	*res;
+	uint8_t			*pkt;		/* the answer packet (a copy) */
+	size_t			 pktlen;
+	int			 rcode;
 	uint16_t		 type;
+	char			*name;
 	int			 parsed;	/* owner side from here on */
 	enum dns_status		 status;
 	struct dns_answer	 ans;
@@ -111,6 +137,8 @@ dns_new(const char *forwarders, struct buf *err)
 	int		 rc;
 
 	d->stop[0] = d->stop[1] = -1;
+	d->cache = xcalloc(DNS_CACHE_SLOTS, sizeof(*d->cache));
+	(void)pthread_mutex_init(&d->cache_mu, NULL);
 	if ((d->ub = ub_ctx_create()) == NULL) {
 		buf_printf(err, "cannot create a libunbound context");
 		goto fail;
@@ -211,6 +239,7 @@ void
 dns_free(struct dns *d)
 {
 	char	c = 0;
+	size_t	i;
 
 	if (d == NULL)
 		return;
@@ -225,6 +254,12 @@ dns_free(struct dns *d)
 		(void)close(d->stop[1]);
 	if (d->ub != NULL)
 		ub_ctx_delete(d->ub);
+	for (i = 0; i < DNS_CACHE_SLOTS; i++) {
+		free(d->cache[i].name);
+		free(d->cache[i].pkt);
+	}
+	free(d->cache);
+	(void)pthread_mutex_destroy(&d->cache_mu);
 	free(d);
 }
 
@@ -237,26 +272,114 @@ query_unref(struct dns_query *q)
 	(void)pthread_mutex_unlock(&q->mu);
 	if (!last)
 		return;
-	if (q->res != NULL)
-		ub_resolve_free(q->res);
+	free(q->pkt);
+	free(q->name);
 	dns_answer_free(&q->ans);
 	(void)pthread_cond_destroy(&q->cv);
 	(void)pthread_mutex_destroy(&q->mu);
 	free(q);
 }
 
-/* answer -- libunbound's callback (in the reactor): store and wake the owner */
+/* slot_of -- the cache slot of a name (case-insensitive) and type */
+static struct slot *
+slot_of(struct dns *d, const char *name, uint16_t type)
+{
+	uint32_t	h = 2166136261u ^ type;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (uint8_t)(*name | 0x20)) * 16777619u;
+	return &d->cache[h & (DNS_CACHE_SLOTS - 1)];
+}
+
+/* now_sec -- CLOCK_MONOTONIC seconds */
+static time_t
+now_sec(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* cache_put -- keep a usable answer for its TTL (capped) */
+static void
+cache_put(struct dns *d, const char *name, uint16_t type, const uint8_t *pkt,
+    size_t len, int ttl)
+{
+	struct slot	*sl = slot_of(d, name, type);
+
+	if (ttl <= 0 || len == 0 || len > DNS_CACHE_PKT_MAX)
+		return;
+	(void)pthread_mutex_lock(&d->cache_mu);
+	free(sl->name);
+	free(sl->pkt);
+	sl->name = xstrdup(name);
+	sl->type = type;
+	sl->pkt = xmalloc(len);
+	memcpy(sl->pkt, pkt, len);
+	sl->len = len;
+	sl->expires = now_sec() + (ttl < DNS_CACHE_TTL ? ttl : DNS_CACHE_TTL);
+	(void)pthread_mutex_unlock(&d->cache_mu);
+}
+
+/* cache_get -- a copy of a fresh cached answer into q; 1 on a hit */
+static int
+cache_get(struct dns *d, struct dns_query *q)
+{
+	struct slot	*sl = slot_of(d, q->name, q->type);
+	int		 hit = 0;
+
+	(void)pthread_mutex_lock(&d->cache_mu);
+	if (sl->name != NULL && sl->type == q->type &&
+	    strcasecmp(sl->name, q->name) == 0 && sl->expires > now_sec()) {
+		q->pkt = xmalloc(sl->len);
+		memcpy(q->pkt, sl->pkt, sl->len);
+		q->pktlen = sl->len;
+		d->hits++;
+		hit = 1;
+	}
+	(void)pthread_mutex_unlock(&d->cache_mu);
+	return hit;
+}
+
+/* dns_cache_hits -- answers given from the front cache so far */
+unsigned long
+dns_cache_hits(struct dns *d)
+{
+	unsigned long	n;
+
+	(void)pthread_mutex_lock(&d->cache_mu);
+	n = d->hits;
+	(void)pthread_mutex_unlock(&d->cache_mu);
+	return n;
+}
+
+/* answer -- libunbound's callback (in the reactor): keep, cache, wake the owner */
 static void
 answer(void *arg, int err, struct ub_result *res)
 {
 	struct dns_query	*q = arg;
+	uint8_t			*pkt = NULL;
+	size_t			 len = 0;
 
+	if (err == 0 && res != NULL && res->answer_packet != NULL &&
+	    res->answer_len > 0) {
+		len = (size_t)res->answer_len;
+		pkt = xmalloc(len);
+		memcpy(pkt, res->answer_packet, len);
+		if (res->rcode == 0 || res->rcode == 3)
+			cache_put(q->dns, q->name, q->type, pkt, len, res->ttl);
+	}
 	(void)pthread_mutex_lock(&q->mu);
 	q->answered = 1;
 	q->err = err;
-	q->res = res;
+	q->rcode = res != NULL ? res->rcode : 2;
+	q->pkt = pkt;
+	q->pktlen = len;
 	(void)pthread_cond_signal(&q->cv);
 	query_unref(q);
+	if (res != NULL)
+		ub_resolve_free(res);
 }
 
 /* name_ok -- labels of 1-63 octets, at most 253 in all (a final dot allowed) */
@@ -310,10 +433,15 @@ dns_submit(struct dns *d, const char *name, uint16_t type)
 	struct dns_query	*q = query_new(d, type);
 	int			 rc;
 
+	q->name = xstrdup(name);
 	if (!name_ok(name)) {
 		q->parsed = 1;
 		q->status = DNS_FAILED;
 		(void)strlcpy(q->why, "not a valid DNS name", sizeof(q->why));
+		return q;
+	}
+	if (cache_get(d, q)) {
+		q->answered = 1;
 		return q;
 	}
 	q->refs = 2;
@@ -336,20 +464,18 @@ parse(struct dns_query *q)
 
 	q->parsed = 1;
 	q->status = DNS_FAILED;
-	if (q->err != 0 || q->res == NULL) {
-		(void)snprintf(q->why, sizeof(q->why), "%s",
-		    ub_strerror(q->err != 0 ? q->err : UB_NOMEM));
+	if (q->err != 0) {
+		(void)snprintf(q->why, sizeof(q->why), "%s", ub_strerror(q->err));
 		return;
 	}
-	if (q->res->answer_packet == NULL || q->res->answer_len <= 0) {
+	if (q->pkt == NULL) {
 		/* libunbound gives no packet when it has no answer at all */
-		q->ans.rcode = q->res->rcode;
-		q->status = q->res->rcode != 0 ? DNS_DONE : DNS_FAILED;
+		q->ans.rcode = q->rcode;
+		q->status = q->rcode != 0 ? DNS_DONE : DNS_FAILED;
 		(void)strlcpy(q->why, "no answer packet", sizeof(q->why));
 		return;
 	}
-	if (dns_msg_parse(q->res->answer_packet, (size_t)q->res->answer_len,
-	    q->type, &q->ans, &err) == -1) {
+	if (dns_msg_parse(q->pkt, q->pktlen, q->type, &q->ans, &err) == -1) {
 		(void)snprintf(q->why, sizeof(q->why), "malformed answer: %s",
 		    buf_str(&err));
 		buf_free(&err);
@@ -393,12 +519,12 @@ dns_answer(const struct dns_query *q)
 const uint8_t *
 dns_packet(const struct dns_query *q, size_t *len)
 {
-	if (!q->parsed || q->res == NULL || q->res->answer_packet == NULL) {
+	if (!q->parsed || q->pkt == NULL) {
 		*len = 0;
 		return NULL;
 	}
-	*len = (size_t)q->res->answer_len;
-	return q->res->answer_packet;
+	*len = q->pktlen;
+	return q->pkt;
 }
 
 /* dns_error -- why a query failed ("" otherwise) */

@@ -57,5 +57,6 @@ void	 dns_release(struct dns_query *);
 void	 dns_deadline(struct timespec *, unsigned);
 int	 dns_expired(const struct timespec *);
 const char *dns_version(void);
+unsigned long dns_cache_hits(struct dns *);
 
 #endif

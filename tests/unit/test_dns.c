@@ -106,6 +106,17 @@ START_TEST(test_a_records)
 	/* a second wait gives the same answer without waiting */
 	ck_assert_int_eq(dns_wait(q, NULL), DNS_DONE);
 	dns_release(q);
+	/* asked again: from the front cache, answered before any wait */
+	ck_assert_uint_eq(dns_cache_hits(d), 0);
+	q = dns_submit(d, "2.0.0.127.BL.example", DNS_T_A);
+	ck_assert_int_eq(dns_wait(q, NULL), DNS_DONE);
+	ck_assert_uint_eq(dns_cache_hits(d), 1);
+	ck_assert_uint_eq(dns_answer(q)->nrr, 2);
+	dns_release(q);
+	/* another type of the same name is another entry */
+	ck_assert_int_eq(ask(d, "2.0.0.127.bl.example", DNS_T_TXT, &q), DNS_DONE);
+	ck_assert_uint_eq(dns_cache_hits(d), 1);
+	dns_release(q);
 	dns_free(d);
 }
 END_TEST
@@ -186,6 +197,7 @@ START_TEST(test_deadline)
 	ck_assert(dns_expired(&dl));
 	/* waiting again with the same deadline does not block */
 	ck_assert_int_eq(dns_wait(q, &dl), DNS_PENDING);
+	ck_assert_uint_eq(dns_cache_hits(d), 0);
 	/* the query went to the configured forwarder, and there only */
 	n = recv(silent, pkt, sizeof(pkt), MSG_DONTWAIT);
 	ck_assert_int_gt(n, 12);
