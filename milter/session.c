@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "dnsbl_lookup.h"
 #include "log.h"
 #include "num.h"
@@ -776,31 +777,23 @@ session_data(struct session *s, const char *qid, struct verdict *v)
 	(void)run_stage(s, STAGE_DATA, v);
 }
 
-/* from_domain -- the domain of the single address in a From: value, or NULL */
+/*
+ * from_domain -- the domain of a From: value that holds exactly one
+ * mailbox with a domain (RFC 5322 grammar, addr.c), or NULL: several
+ * addresses, <>, a group or anything unparseable have no single author
+ * domain
+ */
 static char *
 from_domain(const char *value)
 {
-	const char	*lt = strrchr(value, '<'), *start, *end, *at;
-	char		*addr, *d;
+	struct addr_list a;
+	struct buf	 err = BUF_INIT;
+	int		 rc = addr_list_parse(value, strlen(value), &a, &err);
 
-	if (lt != NULL) {
-		start = lt + 1;
-		end = strchr(start, '>');
-		if (end == NULL)
-			return NULL;
-	} else {
-		for (start = value; *start == ' ' || *start == '\t' ||
-		    *start == '\n' || *start == '\r'; start++)
-			;
-		for (end = start; *end != '\0' && *end != ' ' && *end != '\t' &&
-		    *end != '\r' && *end != '\n' && *end != ','; end++)
-			;
-	}
-	addr = xstrndup(start, (size_t)(end - start));
-	at = strrchr(addr, '@');
-	d = at != NULL && strchr(addr, ',') == NULL ? domain_of(addr) : NULL;
-	free(addr);
-	return d;
+	buf_free(&err);
+	if (rc == -1 || a.mailboxes != 1 || a.ndomains != 1)
+		return NULL;
+	return xstrdup(a.domain[0]);
 }
 
 /* session_header -- one header field; only From: is kept (from_domain) */

@@ -23,6 +23,10 @@ rule stamp at eom {
 	if mail_from =~ "^fine@"
 	header "X-Mxgate-Test" "checked by ${rule} for ${mail_from}"
 }
+rule author at eom {
+	if mail_from =~ "^author@"
+	header "X-Author-Domain" "[${from_domain}]"
+}
 rule note-size at eom {
 	log "checked ${size} bytes from ${mail_from}"
 }
@@ -105,5 +109,29 @@ check_nogrep "first message not delivered" 'to=<eom-first@rcpt\.test>.*status=se
 qid=$(grep -oE 'Message [0-9A-Za-z]+ from' <<<"$r" | awk '{ print $2 }')
 check_logref "eom log line: the queue id of the reply, then the ref" "$(ref_of "$r")" \
 	"^mxgate\\[[0-9]+\\]: ${qid:-NOQID}: ref=[0-9A-Z]+ rule=eom-defer stage=eom action=tempfail .*from=<later-1@client\\.test>( |\$)"
+# from_domain follows RFC 5322: a quoted "<x@y>" is text, comments are not
+# addresses, and a From with two addresses has no single author domain
+author() {	# FROM-VALUE RCPT
+	smtp 127.0.0.1:2525 --bind 203.0.113.23 <<S
+cmd EHLO client.test
+cmd MAIL FROM:<author@client.test>
+cmd RCPT TO:<$2>
+cmd DATA
+data From: $1\r\nSubject: a\r\n\r\nauthor
+cmd QUIT
+S
+}
+author '"Someone <someone@junk.example>"@mydomain.example' author1@rcpt.test >/dev/null
+author 'Foo (foo@bar.example) <baz@Baz.Example>' author2@rcpt.test >/dev/null
+author 'a@x.example, b@y.example' author3@rcpt.test >/dev/null
+check "author messages delivered" delivered author3@rcpt.test
+check_grep "from_domain: a quoted <x@y> in the local part is text" \
+	'header X-Author-Domain: \[mydomain\.example\]' "$(maillog)"
+check_grep "from_domain: a comment is not the address" \
+	'header X-Author-Domain: \[baz\.example\]' "$(maillog)"
+check_grep "from_domain: two authors, no single domain" \
+	'header X-Author-Domain: \[\]' "$(maillog)"
+check_nogrep "from_domain: never the junk of a quoted string or comment" \
+	'header X-Author-Domain: \[(junk|bar)\.example\]' "$(maillog)"
 check_alive "mxgate still running"
 h_done
