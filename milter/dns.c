@@ -169,20 +169,35 @@ fail:
 }
 
 /*
- * dns_local -- serve zone locally ("static": nothing else under it
- * exists) with the record rr ("name TYPE data", NULL for none). For unit
- * tests; before the first query. 0 or -1.
+ * dns_local_zone -- answer zone locally as libunbound's local-zone type
+ * says ("static": nothing else under it exists; "transparent": names
+ * without local data are resolved). For tests; before the first query.
+ */
+int
+dns_local_zone(struct dns *d, const char *zone, const char *type,
+    struct buf *err)
+{
+	int	rc;
+
+	if ((rc = ub_ctx_zone_add(d->ub, zone, type)) != 0 && rc != UB_SYNTAX) {
+		buf_printf(err, "local zone %s: %s", zone, ub_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * dns_local -- serve zone locally ("static") with the record rr ("name
+ * TYPE data", NULL for none). For unit tests; before the first query.
+ * 0 or -1.
  */
 int
 dns_local(struct dns *d, const char *zone, const char *rr, struct buf *err)
 {
 	int	rc;
 
-	if (zone != NULL && (rc = ub_ctx_zone_add(d->ub, zone, "static")) != 0 &&
-	    rc != UB_SYNTAX) {
-		buf_printf(err, "local zone %s: %s", zone, ub_strerror(rc));
+	if (zone != NULL && dns_local_zone(d, zone, "static", err) == -1)
 		return -1;
-	}
 	if (rr != NULL && (rc = ub_ctx_data_add(d->ub, rr)) != 0) {
 		buf_printf(err, "local data %s: %s", rr, ub_strerror(rc));
 		return -1;
@@ -513,6 +528,14 @@ const struct dns_answer *
 dns_answer(const struct dns_query *q)
 {
 	return &q->ans;
+}
+
+/* dns_take -- move the parsed answer out (after DNS_DONE); the caller frees it */
+void
+dns_take(struct dns_query *q, struct dns_answer *out)
+{
+	*out = q->ans;
+	memset(&q->ans, 0, sizeof(q->ans));
 }
 
 /* dns_packet -- the raw answer packet (after DNS_DONE), or NULL */

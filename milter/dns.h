@@ -44,12 +44,15 @@ struct dns_query;
 
 struct dns *dns_new(const char *, struct buf *);
 int	 dns_local(struct dns *, const char *, const char *, struct buf *);
+int	 dns_local_zone(struct dns *, const char *, const char *,
+	    struct buf *);
 int	 dns_start(struct dns *, struct buf *);
 void	 dns_free(struct dns *);
 
 struct dns_query *dns_submit(struct dns *, const char *, uint16_t);
 enum dns_status dns_wait(struct dns_query *, const struct timespec *);
 const struct dns_answer *dns_answer(const struct dns_query *);
+void	 dns_take(struct dns_query *, struct dns_answer *);
 const uint8_t *dns_packet(const struct dns_query *, size_t *);
 const char *dns_error(const struct dns_query *);
 void	 dns_release(struct dns_query *);

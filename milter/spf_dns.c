@@ -1,0 +1,66 @@
+/*
+ * spf_dns -- SPF questions through the DNS engine (see spf_dns.h).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "spf_dns.h"
+
+/* earlier -- is a before b? */
+static int
+earlier(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* query -- struct spf_resolver's query on the engine */
+static enum spf_dns_rc
+query(void *arg, const char *name, uint16_t type, struct dns_answer *ans)
+{
+	struct spf_engine	*e = arg;
+	struct dns_query	*q;
+	struct timespec		 dl;
+	enum spf_dns_rc		 rc;
+	int			 rcode;
+
+	if (dns_expired(&e->deadline))
+		return SPF_DNS_TEMP;
+	dns_deadline(&dl, e->query_ms);
+	if (earlier(&e->deadline, &dl))
+		dl = e->deadline;
+	q = dns_submit(e->dns, name, type);
+	if (dns_wait(q, &dl) != DNS_DONE) {
+		dns_release(q);
+		return SPF_DNS_TEMP;
+	}
+	rcode = dns_answer(q)->rcode;
+	if (rcode == 3)
+		rc = SPF_DNS_NXDOMAIN;
+	else if (rcode != 0)
+		rc = SPF_DNS_TEMP;
+	else {
+		dns_take(q, ans);
+		rc = SPF_DNS_OK;
+	}
+	dns_release(q);
+	return rc;
+}
+
+/*
+ * spf_engine_init -- e asks dns, each question for at most query_ms and
+ * all of them within total_ms from now; r is the resolver to hand to
+ * spf_check()
+ */
+void
+spf_engine_init(struct spf_engine *e, struct dns *dns, unsigned query_ms,
+    unsigned total_ms, struct spf_resolver *r)
+{
+	memset(e, 0, sizeof(*e));
+	e->dns = dns;
+	e->query_ms = query_ms;
+	dns_deadline(&e->deadline, total_ms);
+	r->query = query;
+	r->arg = e;
+}
