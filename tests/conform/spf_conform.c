@@ -174,6 +174,7 @@ main(void)
 		}
 	}
 	printf("RFC 7208 test suite: %d/%d passed\n", passed, total);
+	printf("%d passed, %d failed\n", passed, total - passed);
 	close(silent);
 	buf_free(&err);
 	return passed == total && total > 0 ? 0 : 1;

@@ -8,11 +8,15 @@ if [ ! -r "$suite" ]; then
 	echo "skipped: RFC 7208 suite not found at $suite"
 	exit 77
 fi
-if ! python3 -c 'import yaml' 2>/dev/null; then
+py=
+for p in /usr/bin/python3 python3; do
+	if "$p" -c 'import yaml' 2>/dev/null; then py=$p; break; fi
+done
+if [ -z "$py" ]; then
 	echo "skipped: python3 has no yaml module (Debian: python3-yaml)"
 	exit 77
 fi
 flat=$(mktemp) || exit 99
 trap 'rm -f "$flat"' EXIT
-python3 "$srcdir/tests/conform/spf_suite.py" "$suite" >"$flat" || exit 99
+"$py" "$srcdir/tests/conform/spf_suite.py" "$suite" >"$flat" || exit 99
 ./tests/conform/spf_conform <"$flat"
