@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "auth.h"
 #include "dnsbl_lookup.h"
 #include "log.h"
 #include "num.h"
@@ -41,6 +42,7 @@ struct session {
 	struct dns		*dns;		/* NULL: no DNS lists are asked */
 	struct dnsbl_lookup	*dnsbl;		/* the lists' answers for the client */
 	int			 dnsbl_deferred; /* monitor mode: would_tempfail logged */
+	struct auth		*auth;		/* SPF (DKIM, DMARC) of the transaction */
 
 	/* connection */
 	struct ipaddr		 ip;
@@ -202,6 +204,7 @@ session_new(struct rules *rules, const struct cfg *cfg, struct rl_store *store,
 	s->cfg = cfg;
 	s->store = store;
 	s->dns = dns;
+	s->auth = auth_new(dns, (unsigned)cfg->dns_timeout * 1000);
 	session_plan(rules, &s->plan);
 	verdict_init(&s->deferred);
 	return s;
@@ -222,6 +225,7 @@ message_reset(struct session *s)
 
 	set_str(&s->queue_id, NULL);
 	set_str(&s->sasl_user, NULL);
+	auth_reset(s->auth);
 	set_str(&s->sasl_method, NULL);
 	set_str(&s->mail_from, NULL);
 	set_str(&s->mail_domain, NULL);
@@ -254,6 +258,7 @@ session_free(struct session *s)
 	message_reset(s);
 	rl_conn_close(s->store, s->held);
 	dnsbl_lookup_free(s->dnsbl);
+	auth_free(s->auth);
 	buf_free(&s->fbuf);
 	buf_free(&s->dnsbl_log);
 	verdict_clear(&s->deferred);
@@ -400,6 +405,23 @@ dnsbl_fact(struct session *s, enum fact f, size_t idx, struct fact_value *v,
 	return 0;
 }
 
+/* spf_fact -- spf, spf.domain, spf.reason: checked when first needed */
+static void
+spf_fact(struct session *s, enum fact f, struct fact_value *v)
+{
+	const struct spf_outcome *o;
+
+	if (s->mail_from == NULL)
+		return;
+	o = auth_spf(s->auth, &s->ip, s->helo, s->mail_from);
+	if (f == F_SPF)
+		str_fact(v, spf_result_name(o->result));
+	else if (f == F_SPF_DOMAIN)
+		str_fact(v, o->domain[0] != '\0' ? o->domain : NULL);
+	else
+		str_fact(v, o->reason[0] != '\0' ? o->reason : NULL);
+}
+
 /* fact_get -- rules_env: the value of a fact now */
 static int
 fact_get(void *arg, int id, struct fact_value *v)
@@ -448,6 +470,11 @@ fact_get(void *arg, int id, struct fact_value *v)
 		return 0;
 	case F_MAIL_DOMAIN:
 		str_fact(v, s->mail_domain);
+		return 0;
+	case F_SPF:
+	case F_SPF_DOMAIN:
+	case F_SPF_REASON:
+		spf_fact(s, f, v);
 		return 0;
 	case F_CUSTOMER:
 		str_fact(v, customer(s));
@@ -554,6 +581,7 @@ src_fill(struct session *s, struct verdict_src *src, enum stage st)
 	src->mail_from = st >= STAGE_MAIL ? s->mail_from : NULL;
 	src->rcpt = st == STAGE_RCPT ? s->rcpt : NULL;
 	src->sasl_user = st >= STAGE_MAIL ? s->sasl_user : NULL;
+	src->spf = st >= STAGE_MAIL ? auth_spf_result(s->auth) : NULL;
 	buf_reset(&s->dnsbl_log);
 	if (s->dnsbl != NULL)
 		dnsbl_lookup_log(s->dnsbl, &s->dnsbl_log);

@@ -196,6 +196,8 @@ log_decision(const struct rules_match *m, const struct verdict_src *src,
 		buf_puts(&b, " sasl=");
 		log_escape(&b, src->sasl_user);
 	}
+	if (src->spf != NULL)
+		buf_printf(&b, " spf=%s", src->spf);
 	if (src->dnsbl != NULL && *src->dnsbl != '\0') {
 		buf_puts(&b, " dnsbl=");
 		log_escape(&b, src->dnsbl);

@@ -41,6 +41,7 @@ struct verdict_src {
 	const char	*mail_from;
 	const char	*rcpt;
 	const char	*sasl_user;
+	const char	*spf;		/* results checked so far, or NULL */
 	const char	*dnsbl;		/* LIST:LABEL(+W),... of the lists answered so far */
 	const struct tmpl *footer;
 	int		 monitor_mode;	/* mode = monitor */

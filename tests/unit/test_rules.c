@@ -75,7 +75,8 @@ static const struct {
 	    "'rcpt' is known only from stage rcpt" },
 	{ R("dkim is pass"), ":2:5:", "DKIM/DMARC" },
 	{ R("dnsbl.score is x"), ":2:20:", "'dnsbl.score' is a number" },
-	{ R("spf is fail"), ":2:5:", "SPF" },
+	{ "rule r at helo {\n\tif spf is fail\n\taccept\n}\n", ":2:5:",
+	    "'spf' is known only from stage mail" },
 	{ R("dnsbl.zen.label is SBL"), ":2:5:", "'dnsbl.zen.label': no DNS list "
 	    "'zen' is defined before this line" },
 	{ "rule r at rcpt { log \"${dnsbl.zen}\" }\n", ":1:23:", "no DNS list 'zen'" },
