@@ -748,6 +748,16 @@ identity_ok(const char *d)
 	    strchr(d, '.') != d + strlen(d) - 1;
 }
 
+/* too_long -- a sender (or its domain) longer than any real one */
+static int
+too_long(const char *sender)
+{
+	const char	*at = strrchr(sender, '@');
+
+	return strlen(sender) >= SENDER_MAX ||
+	    strlen(at != NULL ? at + 1 : sender) >= SPF_DOMAIN_MAX;
+}
+
 /* spf_check -- the SPF result of a request (see spf.h) */
 void
 spf_check(const struct spf_resolver *r, const struct spf_request *req,
@@ -762,13 +772,14 @@ spf_check(const struct spf_resolver *r, const struct spf_request *req,
 	c->r = r;
 	c->req = req;
 	c->out = out;
-	(void)strlcpy(c->helo, req->helo != NULL ? req->helo : "",
-	    sizeof(c->helo));
+	/* a name too long to be one is never cut into another one */
+	if (req->helo != NULL && strlen(req->helo) < sizeof(c->helo))
+		(void)strlcpy(c->helo, req->helo, sizeof(c->helo));
 	if (req->sender == NULL || req->sender[0] == '\0') {
 		out->helo_identity = 1;
 		(void)strlcpy(c->local, "postmaster", sizeof(c->local));
 		(void)strlcpy(c->odomain, c->helo, sizeof(c->odomain));
-	} else if (strlen(req->sender) >= SENDER_MAX) {
+	} else if (too_long(req->sender)) {
 		out->result = SPF_NONE;
 		(void)strlcpy(out->reason, "sender address too long",
 		    sizeof(out->reason));

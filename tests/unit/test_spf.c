@@ -154,6 +154,21 @@ START_TEST(test_helo_identity)
 	ck_assert_int_eq(check(basic, "203.0.113.51", "[203.0.113.51]", "", &o),
 	    SPF_NONE);
 	ck_assert_int_eq(check(basic, "203.0.113.51", "", "", &o), SPF_NONE);
+	{
+		/* a HELO or sender domain too long is not cut into a valid one */
+		char	 longname[400];
+
+		memset(longname, 'a', sizeof(longname));
+		(void)strlcpy(longname + 300, ".helo.example", 100);
+		longname[255] = '.';
+		ck_assert_int_eq(check(basic, "203.0.113.50", longname, "", &o),
+		    SPF_NONE);
+		ck_assert_str_eq(asked, "");
+		longname[0] = '@';
+		ck_assert_int_eq(check(basic, "203.0.113.50", "x.example",
+		    longname, &o), SPF_NONE);
+		ck_assert_str_eq(asked, "");
+	}
 	/* a sender without a local part is postmaster@ */
 	ck_assert_int_eq(check(basic, "203.0.113.50", "x.example",
 	    "@helo.example", &o), SPF_PASS);
