@@ -153,8 +153,10 @@ session_plan(const struct rules *r, struct session_plan *p)
 			conc_limits = 1;
 	}
 	p->need = p->reply = 0;
+	/* SPF checks the HELO name for <> */
 	if (n.stages & ((1u << STAGE_CONNECT) | (1u << STAGE_HELO)) ||
-	    n.fact[F_HELO] || n.fact[F_TLS])
+	    n.fact[F_HELO] || n.fact[F_TLS] || n.fact[F_SPF] ||
+	    n.fact[F_SPF_DOMAIN] || n.fact[F_SPF_REASON])
 		p->need |= SESSION_EV_HELO;
 	/* a connect/helo refusal goes out at HELO, or at MAIL without HELO */
 	if (n.stages & ((1u << STAGE_CONNECT) | (1u << STAGE_HELO))) {

@@ -87,4 +87,19 @@ out=$(printf '%s\n' "cmd EHLO client.test" "cmd XCLIENT LOGIN=carol" "cmd EHLO c
 	smtp 127.0.0.1:2587 --bind 203.0.113.10)
 check_grep "authenticated user: accepted despite SPF fail" '^250 ' "$(reply_to "$out" "RCPT TO:<k@")"
 check_alive "mxgate still running"
+
+# rules that use spf and nothing of connect or HELO: the HELO name must
+# still reach mxgate, for <>
+h_mxgate_stop
+cat >"$H/rules/test.rules" <<'RULES'
+rule spf-only at rcpt {
+	if spf is fail
+	tempfail 451 4.7.23 "SPF of ${spf.domain}: ${spf.reason}"
+}
+RULES
+E2E_RULES=$H/rules/test.rules h_mxgate_conf
+h_mxgate_start
+out=$(send 127.0.0.1:2525 203.0.113.10 helo.spf.example '' l@rcpt.test)
+check_reply "spf-only rules: null sender checked against HELO" 451 4.7.23 \
+	"$(reply_to "$out" "RCPT TO:<l@")" 'SPF of helo\.spf\.example: helo\.spf\.example matched -all'
 h_done
