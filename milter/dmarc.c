@@ -18,7 +18,6 @@
 #include "xalloc.h"
 
 #define CACHE_MAX	40
-#define NAME_MAX_LEN	253
 
 enum found { F_NONE, F_RECORD, F_TEMP };
 
@@ -345,24 +344,19 @@ nonexistent(struct ctx *c, const char *d)
 	return rc == SPF_DNS_NXDOMAIN;
 }
 
-/* domain_ok -- a From domain worth asking about */
+/* domain_ok -- a From domain worth asking about: a name of printable bytes */
 static int
 domain_ok(const char *d)
 {
-	size_t	len = strlen(d), i, label = 0;
+	size_t	len = strlen(d), i;
 
-	if (len == 0 || len > NAME_MAX_LEN || d[0] == '[')
+	if (!dns_name_valid(d) || d[0] == '[' || d[len - 1] == '.')
 		return 0;
-	for (i = 0; i < len; i++) {
-		if (d[i] == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-		} else if (++label > 63 || (unsigned char)d[i] <= 0x20 ||
-		    (unsigned char)d[i] >= 0x7f || d[i] == '\\')
+	for (i = 0; i < len; i++)
+		if ((unsigned char)d[i] <= 0x20 || (unsigned char)d[i] >= 0x7f ||
+		    d[i] == '\\')
 			return 0;
-	}
-	return label > 0;
+	return 1;
 }
 
 /* dmarc_check -- the DMARC result of a message (see dmarc.h) */

@@ -397,28 +397,6 @@ answer(void *arg, int err, struct ub_result *res)
 		ub_resolve_free(res);
 }
 
-/* name_ok -- labels of 1-63 octets, at most 253 in all (a final dot allowed) */
-static int
-name_ok(const char *name)
-{
-	size_t	len = strlen(name), label = 0, i;
-
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len > 253)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (name[i] != '.') {
-			if (++label > 63)
-				return 0;
-		} else if (label == 0)
-			return 0;
-		else
-			label = 0;
-	}
-	return label > 0;
-}
-
 /* query_new -- a query with its lock and its CLOCK_MONOTONIC condition */
 static struct dns_query *
 query_new(struct dns *d, uint16_t type)
@@ -449,7 +427,7 @@ dns_submit(struct dns *d, const char *name, uint16_t type)
 	int			 rc;
 
 	q->name = xstrdup(name);
-	if (!name_ok(name)) {
+	if (!dns_name_valid(name)) {
 		q->parsed = 1;
 		q->status = DNS_FAILED;
 		(void)strlcpy(q->why, "not a valid DNS name", sizeof(q->why));

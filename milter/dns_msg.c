@@ -363,3 +363,25 @@ dns_answer_free(struct dns_answer *a)
 	a->rr = NULL;
 	a->nrr = 0;
 }
+
+/* dns_name_valid -- labels of 1-63 octets, at most 253 in all (a final dot allowed) */
+int
+dns_name_valid(const char *name)
+{
+	size_t	len = strlen(name), label = 0, i;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (name[i] != '.') {
+			if (++label > 63)
+				return 0;
+		} else if (label == 0)
+			return 0;
+		else
+			label = 0;
+	}
+	return label > 0;
+}

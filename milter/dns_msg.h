@@ -58,5 +58,6 @@ struct dns_answer {
 int	dns_msg_parse(const uint8_t *, size_t, uint16_t, struct dns_answer *,
 	    struct buf *);
 void	dns_answer_free(struct dns_answer *);
+int	dns_name_valid(const char *);
 
 #endif

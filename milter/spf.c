@@ -78,28 +78,6 @@ printable(char *dst, size_t dstsz, const char *s, size_t n)
 	return dst;
 }
 
-/* name_valid -- 1-63 octet labels, at most 253 octets (a final dot allowed) */
-static int
-name_valid(const char *name)
-{
-	size_t	len = strlen(name), label = 0, i;
-
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len > NAME_MAX_LEN)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (name[i] != '.') {
-			if (++label > 63)
-				return 0;
-		} else if (label == 0)
-			return 0;
-		else
-			label = 0;
-	}
-	return label > 0;
-}
-
 /*
  * ask -- one question; a name that cannot exist (bad labels) is not asked
  * and does not exist. A raw name (expanded from a record) has its bytes
@@ -115,7 +93,7 @@ ask_name(struct ctx *c, const char *name, int raw, uint16_t type,
 	unsigned char	 ch;
 
 	memset(a, 0, sizeof(*a));
-	if (!name_valid(name))
+	if (!dns_name_valid(name))
 		return SPF_DNS_NXDOMAIN;
 	for (i = 0; raw && name[i] != '\0' && o + 5 < sizeof(esc); i++) {
 		ch = (unsigned char)name[i];
@@ -744,7 +722,7 @@ check_host(struct ctx *c, const char *domain, int depth)
 static int
 identity_ok(const char *d)
 {
-	return d[0] != '[' && name_valid(d) && strchr(d, '.') != NULL &&
+	return d[0] != '[' && dns_name_valid(d) && strchr(d, '.') != NULL &&
 	    strchr(d, '.') != d + strlen(d) - 1;
 }
 
