@@ -3,28 +3,60 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "addr.h"
 #include "auth.h"
+#include "authres.h"
 #include "spf_dns.h"
 #include "xalloc.h"
 
 struct auth {
 	struct dns		*dns;
 	unsigned		 query_ms;
+	const char		*authserv_id;	/* the caller's; NULL: no A-R */
+	int			 want_dkim;
+
 	int			 spf_done;
 	struct spf_outcome	 spf;
+
+	/* the RFC5322.From field(s) */
+	unsigned		 nfrom;
+	char			 from_domain[ADDR_DOMAIN_MAX + 1];
+	char			 from_problem[DMARC_REASON_MAX];
+
+	/* Authentication-Results fields received, and ours among them */
+	unsigned		 nar;
+	unsigned		*forged;
+	size_t			 nforged, forged_cap;
+
+	struct dkimv		*dk;
+	const struct dkimv_outcome *dko;
+	struct buf		 dkim_domains;
+
+	int			 dmarc_done;
+	struct dmarc_outcome	 dmarc;
 };
 
-/* auth_new -- for a session whose questions wait at most query_ms each */
+static const struct dkimv_outcome no_dkim;	/* result none */
+
+/*
+ * auth_new -- for a session whose questions wait at most query_ms each;
+ * authserv_id (kept by the caller) names our Authentication-Results;
+ * dkim: feed headers and body to DKIM verification
+ */
 struct auth *
-auth_new(struct dns *dns, unsigned query_ms)
+auth_new(struct dns *dns, unsigned query_ms, const char *authserv_id, int dkim)
 {
 	struct auth	*a = xcalloc(1, sizeof(*a));
 
 	a->dns = dns;
 	a->query_ms = query_ms;
+	a->authserv_id = authserv_id;
+	a->want_dkim = dkim;
 	return a;
 }
 
@@ -32,6 +64,10 @@ auth_new(struct dns *dns, unsigned query_ms)
 void
 auth_free(struct auth *a)
 {
+	if (a == NULL)
+		return;
+	auth_reset(a);
+	buf_free(&a->dkim_domains);
 	free(a);
 }
 
@@ -41,6 +77,18 @@ auth_reset(struct auth *a)
 {
 	a->spf_done = 0;
 	memset(&a->spf, 0, sizeof(a->spf));
+	a->nfrom = 0;
+	a->from_domain[0] = a->from_problem[0] = '\0';
+	a->nar = 0;
+	free(a->forged);
+	a->forged = NULL;
+	a->nforged = a->forged_cap = 0;
+	dkimv_free(a->dk);
+	a->dk = NULL;
+	a->dko = NULL;
+	buf_reset(&a->dkim_domains);
+	a->dmarc_done = 0;
+	memset(&a->dmarc, 0, sizeof(a->dmarc));
 }
 
 /*
@@ -49,8 +97,7 @@ auth_reset(struct auth *a)
  * engine the result is temperror.
  */
 const struct spf_outcome *
-auth_spf(struct auth *a, const struct ipaddr *ip, const char *helo,
-    const char *sender)
+auth_spf(struct auth *a, const struct auth_tx *tx)
 {
 	struct spf_engine	e;
 	struct spf_resolver	r;
@@ -59,19 +106,221 @@ auth_spf(struct auth *a, const struct ipaddr *ip, const char *helo,
 	if (a->spf_done)
 		return &a->spf;
 	a->spf_done = 1;
-	if (a->dns == NULL || ip->family == 0) {
-		a->spf.result = ip->family == 0 ? SPF_NONE : SPF_TEMPERROR;
-		(void)strlcpy(a->spf.reason, ip->family == 0 ?
-		    "no client address" : "no DNS engine", sizeof(a->spf.reason));
+	if (a->dns == NULL || tx->ip == NULL || tx->ip->family == 0) {
+		a->spf.result = a->dns == NULL ? SPF_TEMPERROR : SPF_NONE;
+		(void)strlcpy(a->spf.reason, a->dns == NULL ?
+		    "no DNS engine" : "no client address", sizeof(a->spf.reason));
 		return &a->spf;
 	}
 	memset(&req, 0, sizeof(req));
-	req.ip = *ip;
-	req.helo = helo != NULL ? helo : "";
-	req.sender = sender != NULL ? sender : "";
+	req.ip = *tx->ip;
+	req.helo = tx->helo != NULL ? tx->helo : "";
+	req.sender = tx->sender != NULL ? tx->sender : "";
 	spf_engine_init(&e, a->dns, a->query_ms, AUTH_SPF_TOTAL_MS, &r);
 	spf_check(&r, &req, &a->spf);
 	return &a->spf;
+}
+
+/* from_field -- one From: field; the domain only when it is the one author */
+static void
+from_field(struct auth *a, const char *value)
+{
+	struct addr_list l;
+	struct buf	 err = BUF_INIT;
+
+	a->from_domain[0] = '\0';
+	if (++a->nfrom > 1) {
+		(void)strlcpy(a->from_problem, "several From header fields",
+		    sizeof(a->from_problem));
+		return;
+	}
+	if (addr_list_parse(value, strlen(value), &l, &err) == -1)
+		(void)snprintf(a->from_problem, sizeof(a->from_problem),
+		    "unreadable From header field (%.100s)", buf_str(&err));
+	else if (l.mailboxes == 0)
+		(void)strlcpy(a->from_problem, "no address in the From header field",
+		    sizeof(a->from_problem));
+	else if (l.mailboxes > 1)
+		(void)strlcpy(a->from_problem,
+		    "several addresses in the From header field",
+		    sizeof(a->from_problem));
+	else if (l.ndomains != 1)
+		(void)strlcpy(a->from_problem, "no domain in the From address",
+		    sizeof(a->from_problem));
+	else
+		(void)strlcpy(a->from_domain, l.domain[0], sizeof(a->from_domain));
+	buf_free(&err);
+}
+
+/* auth_header -- one header field, in the order received */
+void
+auth_header(struct auth *a, const struct auth_tx *tx, const char *name,
+    const char *value)
+{
+	if (name == NULL || value == NULL)
+		return;
+	if (strcasecmp(name, "From") == 0)
+		from_field(a, value);
+	else if (strcasecmp(name, "Authentication-Results") == 0) {
+		a->nar++;
+		if (a->authserv_id != NULL &&
+		    authres_claims(value, strlen(value), a->authserv_id)) {
+			if (a->nforged == a->forged_cap) {
+				a->forged_cap = a->forged_cap ? 2 * a->forged_cap : 4;
+				a->forged = xreallocarray(a->forged, a->forged_cap,
+				    sizeof(*a->forged));
+			}
+			a->forged[a->nforged++] = a->nar;
+		}
+	}
+	if (!a->want_dkim)
+		return;
+	if (a->dk == NULL)
+		a->dk = dkimv_new(tx->queue_id);
+	dkimv_header(a->dk, name, value, !tx->leadspc);
+}
+
+/* auth_eoh -- end of headers: DKIM reads the signatures and asks for keys */
+void
+auth_eoh(struct auth *a)
+{
+	if (a->dk != NULL)
+		dkimv_eoh(a->dk);
+}
+
+/* auth_body -- a body chunk; 1 while DKIM needs more of the body */
+int
+auth_body(struct auth *a, const unsigned char *p, size_t len)
+{
+	return a->dk != NULL && a->dko == NULL ? dkimv_body(a->dk, p, len) : 0;
+}
+
+/* auth_from_domain -- the author domain: one From field, one mailbox */
+const char *
+auth_from_domain(const struct auth *a)
+{
+	return a->nfrom == 1 && a->from_domain[0] != '\0' ? a->from_domain : NULL;
+}
+
+/* auth_dkim -- the DKIM outcome of the message (at end of message) */
+const struct dkimv_outcome *
+auth_dkim(struct auth *a, const struct auth_tx *tx)
+{
+	size_t	i;
+
+	if (a->dko != NULL)
+		return a->dko;
+	a->dko = a->dk != NULL ? dkimv_eom(a->dk, tx->queue_id) : &no_dkim;
+	buf_reset(&a->dkim_domains);
+	for (i = 0; i < a->dko->nsigs; i++) {
+		if (a->dko->sig[i].result != DKIMV_PASS ||
+		    a->dko->sig[i].domain[0] == '\0')
+			continue;
+		if (a->dkim_domains.len > 0)
+			buf_putc(&a->dkim_domains, ' ');
+		buf_puts(&a->dkim_domains, a->dko->sig[i].domain);
+	}
+	return a->dko;
+}
+
+/* auth_dkim_domains -- the passing d= domains, space-separated, or NULL */
+const char *
+auth_dkim_domains(struct auth *a, const struct auth_tx *tx)
+{
+	(void)auth_dkim(a, tx);
+	return a->dkim_domains.len > 0 ? buf_str(&a->dkim_domains) : NULL;
+}
+
+/* auth_dmarc -- the DMARC outcome of the message (at end of message) */
+const struct dmarc_outcome *
+auth_dmarc(struct auth *a, const struct auth_tx *tx)
+{
+	const struct dkimv_outcome *d;
+	const struct spf_outcome *s;
+	const char		*pass[DKIMV_MAX_SIGS], *at;
+	struct dmarc_input	 in;
+	struct spf_engine	 e;
+	struct spf_resolver	 r;
+	size_t			 i;
+
+	if (a->dmarc_done)
+		return &a->dmarc;
+	a->dmarc_done = 1;
+	memset(&in, 0, sizeof(in));
+	in.from_domain = auth_from_domain(a);
+	in.from_problem = a->nfrom == 0 ? "no From header field" :
+	    a->from_problem;
+	d = auth_dkim(a, tx);
+	for (i = 0; i < d->nsigs; i++)
+		if (d->sig[i].result == DKIMV_PASS && d->sig[i].domain[0] != '\0')
+			pass[in.ndkim_pass++] = d->sig[i].domain;
+	in.dkim_pass = pass;
+	in.spf = SPF_NONE;
+	/* SPF counts for DMARC on the MAIL FROM identity only, not HELO */
+	if (tx->sender != NULL && (at = strrchr(tx->sender, '@')) != NULL &&
+	    at[1] != '\0') {
+		s = auth_spf(a, tx);
+		in.spf = s->helo_identity ? SPF_NONE : s->result;
+		in.spf_domain = at + 1;
+	}
+	if (a->dns == NULL && in.from_domain != NULL) {
+		a->dmarc.result = DMARC_TEMPERROR;
+		(void)strlcpy(a->dmarc.reason, "no DNS engine",
+		    sizeof(a->dmarc.reason));
+		return &a->dmarc;
+	}
+	spf_engine_init(&e, a->dns, a->query_ms, AUTH_DMARC_TOTAL_MS, &r);
+	dmarc_check(&r, &in, &a->dmarc);
+	return &a->dmarc;
+}
+
+/*
+ * auth_results -- our Authentication-Results value (malloc'd): spf of
+ * MAIL FROM (or HELO for <>), one dkim per signature checked, dmarc
+ */
+char *
+auth_results(struct auth *a, const struct auth_tx *tx)
+{
+	const struct spf_outcome *s = auth_spf(a, tx);
+	const struct dkimv_outcome *d = auth_dkim(a, tx);
+	const struct dmarc_outcome *m = auth_dmarc(a, tx);
+	struct authres	 ar;
+	size_t		 i;
+
+	authres_begin(&ar, a->authserv_id != NULL ? a->authserv_id : "localhost");
+	authres_method(&ar, "spf", spf_result_name(s->result));
+	if (s->result != SPF_PASS)
+		authres_reason(&ar, s->reason);
+	if (tx->sender != NULL && *tx->sender != '\0' && !s->helo_identity)
+		authres_prop(&ar, "smtp.mailfrom", tx->sender);
+	else
+		authres_prop(&ar, "smtp.helo", tx->helo);
+	if (d->nsigs == 0)
+		authres_method(&ar, "dkim", "none");
+	for (i = 0; i < d->nsigs; i++) {
+		authres_method(&ar, "dkim", dkimv_result_name(d->sig[i].result));
+		if (d->sig[i].result != DKIMV_PASS)
+			authres_reason(&ar, d->sig[i].reason);
+		authres_prop(&ar, "header.d", d->sig[i].domain);
+		authres_prop(&ar, "header.s", d->sig[i].selector);
+		authres_prop(&ar, "header.a", d->sig[i].alg);
+		authres_prop(&ar, "header.b", d->sig[i].b);
+	}
+	authres_method(&ar, "dmarc", dmarc_result_name(m->result));
+	if (m->result != DMARC_PASS)
+		authres_reason(&ar, m->reason);
+	authres_prop(&ar, "header.from", auth_from_domain(a));
+	if (m->result == DMARC_PASS || m->result == DMARC_FAIL)
+		authres_prop(&ar, "policy.dmarc", dmarc_policy_name(m->policy));
+	return authres_end(&ar);
+}
+
+/* auth_forged -- indices of the forged A-R fields, in the order received */
+size_t
+auth_forged(const struct auth *a, const unsigned **out)
+{
+	*out = a->forged;
+	return a->nforged;
 }
 
 /* auth_spf_result -- the SPF result's name if it was checked, else NULL */
@@ -79,4 +328,18 @@ const char *
 auth_spf_result(const struct auth *a)
 {
 	return a->spf_done ? spf_result_name(a->spf.result) : NULL;
+}
+
+/* auth_dkim_result -- the DKIM result's name if it was checked, else NULL */
+const char *
+auth_dkim_result(const struct auth *a)
+{
+	return a->dko != NULL ? dkimv_result_name(a->dko->result) : NULL;
+}
+
+/* auth_dmarc_result -- the DMARC result's name if it was checked, else NULL */
+const char *
+auth_dmarc_result(const struct auth *a)
+{
+	return a->dmarc_done ? dmarc_result_name(a->dmarc.result) : NULL;
 }

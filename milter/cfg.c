@@ -80,7 +80,6 @@ static const struct word bool_words[] = {
 	{ "yes", 1 }, { "no", 0 }, { NULL, 0 }
 };
 
-#define NO_AUTH	"no SPF, DKIM or DMARC checks yet"
 #define OFF(f)	offsetof(struct cfg, f)
 
 static const struct param params[] = {
@@ -113,7 +112,7 @@ static const struct param params[] = {
 	  "authserv_id. Empty: the system host name (gethostname).", NULL },
 	{ "authserv_id", PT_HOSTNAME, "", 0, 0, OFF(authserv_id), NULL,
 	  PF_EMPTY_OK, "authserv-id of the Authentication-Results header. "
-	  "Empty: the value of hostname.", NO_AUTH },
+	  "Empty: the value of hostname.", NULL },
 	{ "on_internal_error", PT_ENUM, "tempfail", 0, 0,
 	  OFF(on_internal_error), on_error_words, 0,
 	  "When mxgate itself fails: tempfail (451 4.3.0 with a reference) "
@@ -141,11 +140,10 @@ static const struct param params[] = {
 	  "counters are not saved yet" },
 	{ "add_auth_results", PT_BOOL, "yes", 0, 0, OFF(add_auth_results),
 	  bool_words, 0, "Add an Authentication-Results header (RFC 8601).",
-	  NO_AUTH },
+	  NULL },
 	{ "dkim_max_signatures", PT_COUNT, "8", 1, 64,
 	  OFF(dkim_max_signatures), NULL, 0, "DKIM signatures evaluated per "
-	  "message; more are ignored (and logged).",
-	  "no DKIM checks yet" },
+	  "message; more are ignored (and logged).", NULL },
 };
 
 #define NPARAMS	(sizeof(params) / sizeof(params[0]))

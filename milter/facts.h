@@ -4,9 +4,7 @@
  *
  * The table is static and read-only: thread-safe. A fact's stage is the
  * first stage at which it is known; a rule or template that uses a fact
- * before its stage is a load-time error. Facts flagged FACT_NOT_YET belong
- * to checks this build does not have yet (SPF, DKIM, DMARC): using them is
- * a load-time error that says so.
+ * before its stage is a load-time error.
  *
  * Facts flagged FACT_PER_LIST exist once per DNS list of the rule set
  * (dnsbl.NAME, dnsbl.NAME.label, dnsbl.NAME.txt): they are not found by
@@ -63,7 +61,6 @@ enum fact_type {
 };
 
 #define FACT_TEMPLATE_ONLY	0x01	/* a template variable, not a rule condition */
-#define FACT_NOT_YET		0x02	/* needs a check this build lacks */
 #define FACT_PER_LIST		0x04	/* one per DNS list: dnsbl.NAME... */
 
 #define FACT_ID(f, i)		((int)(f) + (int)F_COUNT * (int)(i))

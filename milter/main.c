@@ -37,6 +37,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "diag.h"
+#include "dkimv.h"
 #include "log.h"
 #include "milter.h"
 #include "ratelimit.h"
@@ -389,6 +390,9 @@ start(const char *conf, int foreground, const sigset_t *set)
 	if ((dns = dns_new(cfg.dns_forwarders, &err)) == NULL ||
 	    dns_start(dns, &err) == -1)
 		log_fatal(EX_UNAVAILABLE, "DNS engine: %s", buf_str(&err));
+	if (dkimv_init(dns, (unsigned)cfg.dns_timeout * 1000,
+	    (unsigned)cfg.dkim_max_signatures, &err) == -1)
+		log_fatal(EX_UNAVAILABLE, "DKIM: %s", buf_str(&err));
 	milter_set_dns(dns);
 	rules_summary(r, &sum);
 	log_info("mxgate %s starting: rules %s: %s; socket %s; mode %s; dns %s",
@@ -403,8 +407,10 @@ start(const char *conf, int foreground, const sigset_t *set)
 	log_info("mxgate stopped");
 	milter_set_rules(NULL);
 	/* a session still in flight may hold queries: then leave the engine be */
-	if (milter_active() == 0)
+	if (milter_active() == 0) {
+		dkimv_shutdown();
 		dns_free(dns);
+	}
 	rl_store_free(store);
 	buf_free(&warn);
 	buf_free(&err);

@@ -25,6 +25,7 @@
 #include <libmilter/mfapi.h>
 #include <openssl/crypto.h>
 
+#include "dkimv.h"
 #include "log.h"
 #include "milter.h"
 #include "session.h"
@@ -138,12 +139,17 @@ reply(SMFICTX *ctx, struct verdict *v)
 	return rc;
 }
 
-/* want -- the protocol bits mxgate asks for, given the rules' plan */
+/*
+ * want_flags -- the protocol bits mxgate asks for, given the rules' plan
+ * and what the MTA offers (f1). With DKIM on, the body callback answers
+ * (SMFIS_SKIP once no signature needs more) when the MTA can skip;
+ * header values keep their leading space, which DKIM's simple
+ * canonicalization needs.
+ */
 static unsigned long
-want_flags(const struct session_plan *p)
+want_flags(const struct session_plan *p, unsigned long f1)
 {
-	unsigned long	w = SMFIP_NOUNKNOWN | SMFIP_NOEOH | SMFIP_NR_HDR |
-			    SMFIP_NR_BODY;
+	unsigned long	w = SMFIP_NOUNKNOWN | SMFIP_NR_HDR | SMFIP_NR_EOH;
 	static const struct {
 		unsigned	ev;
 		unsigned long	no, nr;
@@ -154,6 +160,7 @@ want_flags(const struct session_plan *p)
 		{ SESSION_EV_DATA,   SMFIP_NODATA, SMFIP_NR_DATA },
 		{ SESSION_EV_HEADER, SMFIP_NOHDRS, 0 },
 		{ SESSION_EV_BODY,   SMFIP_NOBODY, 0 },
+		{ SESSION_EV_EOH,    SMFIP_NOEOH, 0 },
 	};
 	size_t		i;
 
@@ -165,6 +172,12 @@ want_flags(const struct session_plan *p)
 		else if (!(p->reply & map[i].ev))
 			w |= map[i].nr;
 	}
+	if (p->auth && (f1 & SMFIP_SKIP) && !p->body_full)
+		w |= SMFIP_SKIP;
+	else
+		w |= SMFIP_NR_BODY;
+	if (p->need & SESSION_EV_HEADER)
+		w |= SMFIP_HDR_LEADSPC;
 	return w;
 }
 
@@ -198,9 +211,16 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f3;
 	if (s == NULL)
 		s = start(ctx);
-	session_plan(session_rules(s), &p);
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST);
-	*pf1 = f1 & want_flags(&p);
+	session_plan(session_rules(s), cur_cfg, &p);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST);
+	*pf1 = f1 & want_flags(&p, f1);
+	session_proto(s, (*pf1 & SMFIP_HDR_LEADSPC) != 0,
+	    (*pf1 & SMFIP_SKIP) != 0);
+	if (p.auth && cur_cfg->add_auth_results &&
+	    (f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) !=
+	    (SMFIF_ADDHDRS | SMFIF_CHGHDRS))
+		log_warn("the MTA does not let milters add and change headers: "
+		    "no Authentication-Results");
 	*pf2 = *pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST) {
 		(void)smfi_setsymlist(ctx, SMFIM_CONNECT,
@@ -300,16 +320,70 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	return SMFIS_CONTINUE;
 }
 
-/* mlfi_body -- a body chunk */
+/* mlfi_eoh -- end of headers (DKIM asks for its keys) */
+static sfsistat
+mlfi_eoh(SMFICTX *ctx)
+{
+	struct session	*s = smfi_getpriv(ctx);
+
+	if (s != NULL)
+		session_eoh(s);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_body -- a body chunk; SMFIS_SKIP (when negotiated) once nothing needs more */
 static sfsistat
 mlfi_body(SMFICTX *ctx, unsigned char *p, size_t len)
 {
 	struct session	*s = smfi_getpriv(ctx);
 
-	(void)p;
-	if (s != NULL)
-		session_body(s, len);
+	if (s != NULL && session_body(s, p, len) == 0 && session_skip(s))
+		return SMFIS_SKIP;
 	return SMFIS_CONTINUE;
+}
+
+/*
+ * auth_headers -- at end of message: delete every Authentication-Results
+ * field that claims our authserv-id (from the last one back, so that no
+ * deletion shifts an index still to come), then put ours at the top
+ */
+static void
+auth_headers(SMFICTX *ctx, struct session *s)
+{
+	const unsigned	*forged;
+	size_t		 n;
+	const char	*ar = session_authres(s, &forged, &n);
+	struct buf	 v = BUF_INIT;
+
+	if (ar == NULL)
+		return;
+	while (n-- > 0)
+		if (smfi_chgheader(ctx, (char *)"Authentication-Results",
+		    (int)forged[n], NULL) != MI_SUCCESS)
+			log_warn("cannot delete a forged Authentication-Results header");
+	if (session_leadspc_on(s))
+		buf_putc(&v, ' ');
+	buf_puts(&v, ar);
+	if (smfi_insheader(ctx, 0, (char *)"Authentication-Results", v.data) != MI_SUCCESS)
+		log_warn("cannot add the Authentication-Results header");
+	buf_free(&v);
+}
+
+/* add_header -- smfi_addheader, with the leading space when values keep theirs */
+static int
+add_header(SMFICTX *ctx, struct session *s, const char *name,
+    const char *value)
+{
+	struct buf	v = BUF_INIT;
+	int		rc;
+
+	if (!session_leadspc_on(s))
+		return smfi_addheader(ctx, (char *)name, (char *)value);
+	buf_putc(&v, ' ');
+	buf_puts(&v, value);
+	rc = smfi_addheader(ctx, (char *)name, v.data);
+	buf_free(&v);
+	return rc;
 }
 
 /* mlfi_eom -- end of message: eom rules, headers, counting */
@@ -326,9 +400,10 @@ mlfi_eom(SMFICTX *ctx)
 	verdict_init(&v);
 	session_eom(s, sym(ctx, "i"), &v);
 	if (v.kind == VERDICT_CONTINUE) {
+		auth_headers(ctx, s);
 		n = session_headers(s, &h);
 		for (i = 0; i < n; i++)
-			if (smfi_addheader(ctx, h[i].name, h[i].value) != MI_SUCCESS)
+			if (add_header(ctx, s, h[i].name, h[i].value) != MI_SUCCESS)
 				log_warn("cannot add header %s", h[i].name);
 	}
 	session_abort(s);	/* the message is over: forget it */
@@ -363,13 +438,13 @@ mlfi_close(SMFICTX *ctx)
 static struct smfiDesc desc = {
 	"mxgate",
 	SMFI_VERSION,
-	SMFIF_ADDHDRS | SMFIF_SETSYMLIST,
+	SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST,
 	mlfi_connect,
 	mlfi_helo,
 	mlfi_envfrom,
 	mlfi_envrcpt,
 	mlfi_header,
-	NULL,		/* eoh */
+	mlfi_eoh,
 	mlfi_body,
 	mlfi_eom,
 	mlfi_abort,
@@ -475,4 +550,5 @@ milter_version(struct buf *b)
 	buf_printf(b, "libmilter %u.%u.%u\n", ma, mi, pl);
 	buf_printf(b, "%s\n", OpenSSL_version(OPENSSL_VERSION));
 	buf_printf(b, "libunbound %s\n", dns_version());
+	buf_printf(b, "%s\n", dkimv_version());
 }

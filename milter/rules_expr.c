@@ -38,12 +38,6 @@ fact_usable(struct pctx *c, enum fact f, int tmpl, const struct token *t)
 	int	lim = f == V_RETRY_AFTER || f == V_LIMIT_NAME || f == V_LIMIT_COUNT ||
 		    f == V_LIMIT_MAX || f == V_LIMIT_WINDOW;
 
-	if (fi->flags & FACT_NOT_YET) {
-		perr(c, t, "'%s' needs %s, not yet implemented in this build",
-		    fi->name, f <= F_DNSBL_ERROR ? "DNS lists" :
-		    f <= F_SPF_REASON ? "SPF" : "DKIM/DMARC");
-		return -1;
-	}
 	if (!tmpl && (fi->flags & FACT_TEMPLATE_ONLY)) {
 		perr(c, t, "'%s' is a reply variable, not something a condition "
 		    "can test", fi->name);

@@ -42,7 +42,9 @@ struct session {
 	struct dns		*dns;		/* NULL: no DNS lists are asked */
 	struct dnsbl_lookup	*dnsbl;		/* the lists' answers for the client */
 	int			 dnsbl_deferred; /* monitor mode: would_tempfail logged */
-	struct auth		*auth;		/* SPF (DKIM, DMARC) of the transaction */
+	struct auth		*auth;		/* SPF, DKIM, DMARC of the transaction */
+	int			 leadspc;	/* header values keep their leading space */
+	int			 skip;		/* SMFIS_SKIP negotiated */
 
 	/* connection */
 	struct ipaddr		 ip;
@@ -70,8 +72,7 @@ struct session {
 	size_t			 npending;
 	uint64_t		 declared_size;
 	uint64_t		 size;
-	char			*from_domain;
-	unsigned		 from_headers;
+	char			*authres;	/* our Authentication-Results value */
 	int			 msg_accepted;	/* accept at mail..eom */
 	struct session_header	 hdr[SESSION_MAX_HEADERS];
 	size_t			 nhdr;
@@ -135,7 +136,8 @@ strip_brackets(const char *s)
  * answer, so that negotiation switches off every other callback.
  */
 void
-session_plan(const struct rules *r, struct session_plan *p)
+session_plan(const struct rules *r, const struct cfg *cfg,
+    struct session_plan *p)
 {
 	struct rules_needs	 n;
 	const struct rl_limit *const *lim = rules_limits(r);
@@ -143,6 +145,16 @@ session_plan(const struct rules *r, struct session_plan *p)
 	int			 msg_limits = 0, rcpt_limits = 0, conc_limits = 0;
 
 	rules_needs(r, &n);
+	/* DKIM needs every header and the body; DMARC SPF too */
+	p->auth = cfg->add_auth_results || n.fact[F_DKIM] ||
+	    n.fact[F_DKIM_DOMAINS] || n.fact[F_DMARC] || n.fact[F_DMARC_POLICY] ||
+	    n.fact[F_DMARC_TESTING];
+	p->body_full = n.body;
+	if (p->auth) {
+		n.header = n.body = 1;
+		n.stages |= 1u << STAGE_EOM;
+		n.fact[F_SPF] = 1;
+	}
 	for (i = 0; i < nl; i++) {
 		if (lim[i]->count == RL_COUNT_MESSAGES ||
 		    lim[i]->count == RL_COUNT_BYTES)
@@ -177,6 +189,8 @@ session_plan(const struct rules *r, struct session_plan *p)
 		p->need |= SESSION_EV_DATA, p->reply |= SESSION_EV_DATA;
 	if (n.header)
 		p->need |= SESSION_EV_HEADER;
+	if (p->auth)
+		p->need |= SESSION_EV_EOH;
 	if (n.body)
 		p->need |= SESSION_EV_BODY;
 	if (p->need & SESSION_EV_EOM)
@@ -206,8 +220,9 @@ session_new(struct rules *rules, const struct cfg *cfg, struct rl_store *store,
 	s->cfg = cfg;
 	s->store = store;
 	s->dns = dns;
-	s->auth = auth_new(dns, (unsigned)cfg->dns_timeout * 1000);
-	session_plan(rules, &s->plan);
+	session_plan(rules, cfg, &s->plan);
+	s->auth = auth_new(dns, (unsigned)cfg->dns_timeout * 1000,
+	    cfg->add_auth_results ? cfg->authserv_id : NULL, s->plan.auth);
 	verdict_init(&s->deferred);
 	return s;
 }
@@ -234,7 +249,7 @@ message_reset(struct session *s)
 	set_str(&s->customer, NULL);
 	set_str(&s->rcpt, NULL);
 	set_str(&s->rcpt_domain, NULL);
-	set_str(&s->from_domain, NULL);
+	set_str(&s->authres, NULL);
 	for (i = 0; i < s->npending; i++)
 		free(s->pending[i]);
 	free(s->pending);
@@ -247,7 +262,6 @@ message_reset(struct session *s)
 	s->nhdr = 0;
 	s->customer_done = 0;
 	s->declared_size = s->size = 0;
-	s->from_headers = 0;
 	s->msg_accepted = 0;
 }
 
@@ -407,21 +421,65 @@ dnsbl_fact(struct session *s, enum fact f, size_t idx, struct fact_value *v,
 	return 0;
 }
 
+/* tx_fill -- the transaction as the checks of auth.c see it */
+static void
+tx_fill(struct session *s, struct auth_tx *tx)
+{
+	tx->ip = &s->ip;
+	tx->helo = s->helo;
+	tx->sender = s->mail_from;
+	tx->queue_id = s->queue_id;
+	tx->leadspc = s->leadspc;
+}
+
 /* spf_fact -- spf, spf.domain, spf.reason: checked when first needed */
 static void
 spf_fact(struct session *s, enum fact f, struct fact_value *v)
 {
 	const struct spf_outcome *o;
+	struct auth_tx		 tx;
 
 	if (s->mail_from == NULL)
 		return;
-	o = auth_spf(s->auth, &s->ip, s->helo, s->mail_from);
+	tx_fill(s, &tx);
+	o = auth_spf(s->auth, &tx);
 	if (f == F_SPF)
 		str_fact(v, spf_result_name(o->result));
 	else if (f == F_SPF_DOMAIN)
 		str_fact(v, o->domain[0] != '\0' ? o->domain : NULL);
 	else
 		str_fact(v, o->reason[0] != '\0' ? o->reason : NULL);
+}
+
+/* msg_auth_fact -- dkim, dkim.domains, dmarc, dmarc.*: at end of message */
+static void
+msg_auth_fact(struct session *s, enum fact f, struct fact_value *v)
+{
+	const struct dmarc_outcome *m;
+	struct auth_tx		 tx;
+
+	if (s->reached != STAGE_EOM)
+		return;
+	tx_fill(s, &tx);
+	if (f == F_DKIM) {
+		str_fact(v, dkimv_result_name(auth_dkim(s->auth, &tx)->result));
+		return;
+	}
+	if (f == F_DKIM_DOMAINS) {
+		str_fact(v, auth_dkim_domains(s->auth, &tx));
+		return;
+	}
+	m = auth_dmarc(s->auth, &tx);
+	if (f == F_DMARC)
+		str_fact(v, dmarc_result_name(m->result));
+	else if (f == F_DMARC_POLICY)
+		str_fact(v, m->result == DMARC_PASS || m->result == DMARC_FAIL ?
+		    dmarc_policy_name(m->policy) : NULL);
+	else {
+		v->n = m->testing;
+		v->s = m->testing ? "yes" : "no";
+		v->set = m->testing;
+	}
 }
 
 /* fact_get -- rules_env: the value of a fact now */
@@ -491,7 +549,14 @@ fact_get(void *arg, int id, struct fact_value *v)
 		num_fact(s, v, (int64_t)s->npending);
 		return 0;
 	case F_FROM_DOMAIN:
-		str_fact(v, s->from_headers == 1 ? s->from_domain : NULL);
+		str_fact(v, auth_from_domain(s->auth));
+		return 0;
+	case F_DKIM:
+	case F_DKIM_DOMAINS:
+	case F_DMARC:
+	case F_DMARC_POLICY:
+	case F_DMARC_TESTING:
+		msg_auth_fact(s, f, v);
 		return 0;
 	case F_SIZE:
 		num_fact(s, v, (int64_t)s->size);
@@ -584,6 +649,8 @@ src_fill(struct session *s, struct verdict_src *src, enum stage st)
 	src->rcpt = st == STAGE_RCPT ? s->rcpt : NULL;
 	src->sasl_user = st >= STAGE_MAIL ? s->sasl_user : NULL;
 	src->spf = st >= STAGE_MAIL ? auth_spf_result(s->auth) : NULL;
+	src->dkim = st == STAGE_EOM ? auth_dkim_result(s->auth) : NULL;
+	src->dmarc = st == STAGE_EOM ? auth_dmarc_result(s->auth) : NULL;
 	buf_reset(&s->dnsbl_log);
 	if (s->dnsbl != NULL)
 		dnsbl_lookup_log(s->dnsbl, &s->dnsbl_log);
@@ -808,40 +875,58 @@ session_data(struct session *s, const char *qid, struct verdict *v)
 }
 
 /*
- * from_domain -- the domain of a From: value that holds exactly one
- * mailbox with a domain (RFC 5322 grammar, addr.c), or NULL: several
- * addresses, <>, a group or anything unparseable have no single author
- * domain
+ * session_proto -- what negotiation settled: header values keep their
+ * leading space (SMFIP_HDR_LEADSPC); the body may be skipped (SMFIP_SKIP)
  */
-static char *
-from_domain(const char *value)
+void
+session_proto(struct session *s, int leadspc, int skip)
 {
-	struct addr_list a;
-	struct buf	 err = BUF_INIT;
-	int		 rc = addr_list_parse(value, strlen(value), &a, &err);
-
-	buf_free(&err);
-	if (rc == -1 || a.mailboxes != 1 || a.ndomains != 1)
-		return NULL;
-	return xstrdup(a.domain[0]);
+	s->leadspc = leadspc;
+	s->skip = skip;
 }
 
-/* session_header -- one header field; only From: is kept (from_domain) */
+/* session_leadspc_on -- do header values keep their leading space? */
+int
+session_leadspc_on(const struct session *s)
+{
+	return s->leadspc;
+}
+
+/* session_skip -- may the body callback answer SMFIS_SKIP? */
+int
+session_skip(const struct session *s)
+{
+	return s->skip;
+}
+
+/* session_header -- one header field (From:, A-R forgeries, DKIM) */
 void
 session_header(struct session *s, const char *name, const char *value)
 {
-	if (name == NULL || value == NULL || strcasecmp(name, "From") != 0)
-		return;
-	s->from_headers++;
-	free(s->from_domain);
-	s->from_domain = from_domain(value);
+	struct auth_tx	tx;
+
+	tx_fill(s, &tx);
+	auth_header(s->auth, &tx, name, value);
 }
 
-/* session_body -- a body chunk: only its size matters here */
+/* session_eoh -- end of headers: DKIM asks for the signatures' keys */
 void
-session_body(struct session *s, size_t len)
+session_eoh(struct session *s)
 {
+	auth_eoh(s->auth);
+}
+
+/*
+ * session_body -- a body chunk: its size, and DKIM. 1 while more of the
+ * body is needed, 0 when the MTA may skip the rest.
+ */
+int
+session_body(struct session *s, const unsigned char *p, size_t len)
+{
+	int	more = auth_body(s->auth, p, len);
+
 	s->size += len;
+	return more || s->plan.body_full;
 }
 
 /*
@@ -860,6 +945,12 @@ session_eom(struct session *s, const char *qid, struct verdict *v)
 	set_str(&s->rcpt_domain, NULL);
 	if (run_stage(s, STAGE_EOM, v) && v->kind != VERDICT_CONTINUE)
 		return;
+	if (s->cfg->add_auth_results) {
+		struct auth_tx	tx;
+
+		tx_fill(s, &tx);
+		s->authres = auth_results(s->auth, &tx);
+	}
 	event_fill(s, &ev);
 	if (rl_commit_message(s->store, rules_limits(s->rules),
 	    rules_nlimits(s->rules), &ev) < 0)
@@ -873,6 +964,18 @@ session_headers(const struct session *s, const struct session_header **out)
 {
 	*out = s->hdr;
 	return s->nhdr;
+}
+
+/*
+ * session_authres -- our Authentication-Results value at end of message
+ * (NULL: none to add), and the indices of forged ones to delete first
+ * (ascending: delete from the last one back)
+ */
+const char *
+session_authres(const struct session *s, const unsigned **forged, size_t *n)
+{
+	*n = auth_forged(s->auth, forged);
+	return s->authres;
 }
 
 /* session_abort -- the message ended without end of message: nothing counted */

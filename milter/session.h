@@ -36,11 +36,14 @@
 #define SESSION_EV_BODY		0x20
 #define SESSION_EV_EOM		0x40
 #define SESSION_EV_CONNECT	0x80
+#define SESSION_EV_EOH		0x100
 
 struct session_plan {
 	unsigned	need;		/* events to receive */
 	unsigned	reply;		/* events that may get a reply other than continue */
 	int		connect_only;	/* nothing to check after connect unless a refusal is pending */
+	int		auth;		/* DKIM is fed (A-R header, dkim/dmarc facts) */
+	int		body_full;	/* the whole body is counted (size, bytes limits) */
 };
 
 /* a header the rules add at end of message */
@@ -51,7 +54,8 @@ struct session_header {
 
 struct session;
 
-void	session_plan(const struct rules *, struct session_plan *);
+void	session_plan(const struct rules *, const struct cfg *,
+	    struct session_plan *);
 struct session *session_new(struct rules *, const struct cfg *,
 	    struct rl_store *, struct dns *);
 struct rules *session_rules(const struct session *);
@@ -64,11 +68,17 @@ void	session_mail(struct session *, const char *, char *const *,
 void	session_rcpt(struct session *, const char *, const char *,
 	    struct verdict *);
 void	session_data(struct session *, const char *, struct verdict *);
+void	session_proto(struct session *, int, int);
+int	session_leadspc_on(const struct session *);
+int	session_skip(const struct session *);
 void	session_header(struct session *, const char *, const char *);
-void	session_body(struct session *, size_t);
+void	session_eoh(struct session *);
+int	session_body(struct session *, const unsigned char *, size_t);
 void	session_eom(struct session *, const char *, struct verdict *);
 size_t	session_headers(const struct session *,
 	    const struct session_header **);
+const char *session_authres(const struct session *, const unsigned **,
+	    size_t *);
 void	session_abort(struct session *);
 
 #endif

@@ -198,6 +198,10 @@ log_decision(const struct rules_match *m, const struct verdict_src *src,
 	}
 	if (src->spf != NULL)
 		buf_printf(&b, " spf=%s", src->spf);
+	if (src->dkim != NULL)
+		buf_printf(&b, " dkim=%s", src->dkim);
+	if (src->dmarc != NULL)
+		buf_printf(&b, " dmarc=%s", src->dmarc);
 	if (src->dnsbl != NULL && *src->dnsbl != '\0') {
 		buf_puts(&b, " dnsbl=");
 		log_escape(&b, src->dnsbl);

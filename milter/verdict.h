@@ -42,6 +42,8 @@ struct verdict_src {
 	const char	*rcpt;
 	const char	*sasl_user;
 	const char	*spf;		/* results checked so far, or NULL */
+	const char	*dkim;
+	const char	*dmarc;
 	const char	*dnsbl;		/* LIST:LABEL(+W),... of the lists answered so far */
 	const struct tmpl *footer;
 	int		 monitor_mode;	/* mode = monitor */

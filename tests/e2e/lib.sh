@@ -19,7 +19,8 @@
 # h_silent PORT starts a UDP listener that never answers. Every recipient domain is relayed to the discard transport, so a
 # delivered recipient shows up in the maillog as `to=<...> ... status=sent`;
 # a header mxgate adds shows up as `milter-header-warning: header NAME: VALUE`
-# (milter_header_checks).
+# (milter_header_checks). A message to hold-*@ is kept in the hold queue
+# as delivered (every milter change applied): held_headers QID shows it.
 #
 # Contract of a test file:
 #   . lib.sh; h_setup; (write $H/rules/test.rules); h_up; checks; h_done
@@ -185,6 +186,7 @@ inet_protocols = all
 mynetworks = 127.0.0.0/8 [::1]/128
 relay_domains = rcpt.test, example.com, e2e.test
 smtpd_relay_restrictions = permit_mynetworks, permit_auth_destination, reject
+smtpd_recipient_restrictions = check_recipient_access regexp:$PF/hold_access
 smtpd_authorized_xclient_hosts = 127.0.0.0/8 [::1]/128 203.0.113.0/24 [2001:db8::]/32
 smtpd_peername_lookup = no
 smtpd_sasl_type = cyrus
@@ -214,6 +216,8 @@ smtpd_client_connection_rate_limit = 0
 EOF
 	# headers added by mxgate are logged: "milter-header-warning: header NAME: VALUE"
 	echo '/^/ WARN added by the milter' >"$PF/milter_header_checks"
+	# mail to hold-*@ stays in the hold queue, where held_headers reads it
+	echo '/^hold-/ HOLD kept for inspection' >"$PF/hold_access"
 	postconf -c "$PF" -F '*/*/chroot = n'
 	postconf -c "$PF" -M# smtp/inet submission/inet smtps/inet
 	local a svc
@@ -384,6 +388,15 @@ wait_log() { wait_until "${3:-10}" grep -Eq -- "$2" "$1"; }
 
 # ref_of TEXT -- the reference of the first "(ref REF)" in TEXT
 ref_of() { grep -oE '\(ref [^ )]+\)' <<<"$1" | head -n1 | sed 's/^(ref //; s/)$//'; }
+
+# queued_as SMTPC-OUTPUT -- the queue id of the last "250 ... queued as QID"
+queued_as() { grep -oE 'queued as [0-9A-Za-z]+' <<<"$1" | tail -n1 | sed 's/^queued as //'; }
+
+# held_headers QID -- the header of a held message, as it would be delivered
+held_headers() {
+	[[ -n $1 ]] || return 0
+	postcat -c "$PF" -h -q "$1" 2>/dev/null || true
+}
 
 # delivered RCPT [SECS] -- wait until the maillog shows RCPT delivered
 delivered() {

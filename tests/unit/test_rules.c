@@ -73,7 +73,7 @@ static const struct {
 	{ R("nosuch is x"), ":2:5:", "unknown fact 'nosuch'" },
 	{ "rule r at mail {\n\tif rcpt is x\n\taccept\n}\n", ":2:5:",
 	    "'rcpt' is known only from stage rcpt" },
-	{ R("dkim is pass"), ":2:5:", "DKIM/DMARC" },
+	{ R("dkim is pass"), ":2:5:", "'dkim' is known only from stage eom" },
 	{ R("dnsbl.score is x"), ":2:20:", "'dnsbl.score' is a number" },
 	{ "rule r at helo {\n\tif spf is fail\n\taccept\n}\n", ":2:5:",
 	    "'spf' is known only from stage mail" },

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# bench_auth.sh -- what message authentication costs Postfix: the same
+# DKIM-signed 10 KiB message (RSA 2048, relaxed/relaxed, From: a domain
+# with p=reject whose SPF lists the client) sent by smtp-source through
+# one private Postfix on three listeners, interleaved over several rounds:
+#   2527  no milter
+#   2525  mxgate: the shipped default rules (limits raised) with SPF,
+#         DKIM, DMARC and the Authentication-Results header
+#   2528  Debian's opendkim + opendmarc doing the same checks (DKIM
+#         verification and A-R; SPF self-validation, DMARC and A-R)
+# Prints msg/s for each, their ratios to Postfix alone, and the milter
+# CPU time per message (utime+stime of the milter processes from /proc
+# over their runs, divided by the messages). DNS is warm: NSD in the
+# namespace serves every record and the warm-up round fills the caches.
+# Measures only: it asserts nothing.
+#
+#   tests/bench/bench_auth.sh [ROUNDS] [MESSAGES] [SESSIONS]
+#
+# Runs as root in the e2e harness (tests/e2e/lib.sh). Use an optimised
+# build without sanitizers (MXGATE=...). Needs dkimpy (python3-dkim) to
+# sign; the opendkim + opendmarc column needs the opendkim and opendmarc
+# packages and is left out without them.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+E2E_NAME=bench-auth
+. "$here/../e2e/lib.sh"
+rounds=${1:-3} msgs=${2:-2000} sess=${3:-20}
+PY=/usr/bin/python3
+command -v smtp-source >/dev/null || { echo "SKIP: no smtp-source (postfix)"; exit 77; }
+$PY -c 'import dkim' 2>/dev/null || { echo "SKIP: no dkimpy (python3-dkim)"; exit 77; }
+others=1
+[[ -x /usr/sbin/opendkim && -x /usr/sbin/opendmarc ]] || others=0
+h_setup
+
+sed -e 's|rate 60/1m burst 30|rate 1000000/1m burst 1000000|' \
+    -e 's|max 20 }|max 1000 }|' "$here/../../rules/default.rules" >"$H/rules/test.rules"
+grep -q 'rate 1000000/1m burst 1000000' "$H/rules/test.rules" &&
+    grep -q 'max 1000 }' "$H/rules/test.rules" ||
+    die "default.rules changed: the bench could not raise its limits"
+
+# the key, the zones, the signed message
+mkdir -p "$H/keys"
+$PY "$here/../e2e/dkimsign.py" genkey rsa "$H/keys/s1"
+soa() { printf '$ORIGIN %s.\n$TTL 3600\n@ SOA ns.%s. hostmaster.%s. 1 3600 600 86400 3600\n@ NS ns.%s.\nns A 127.0.0.1\n' "$1" "$1" "$1" "$1"; }
+soa zen.spamhaus.org >"$H/dns/zen.spamhaus.org.zone"
+soa example >"$H/dns/example.zone"
+{
+	soa sender.example
+	echo '@ TXT "v=spf1 ip4:203.0.113.0/24 -all"'
+	echo '_dmarc TXT "v=DMARC1; p=reject"'
+	t=$(cat "$H/keys/s1.txt") s=""
+	while [[ -n $t ]]; do s+=" \"${t:0:200}\""; t=${t:200}; done
+	printf 's1._domainkey TXT (%s )\n' "$s"
+} >"$H/dns/sender.example.zone"
+{
+	printf 'From: News <news@sender.example>\nTo: <bench@rcpt.test>\nSubject: bench\n'
+	printf 'Date: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <bench@sender.example>\n\n'
+	for ((i = 0; i < 160; i++)); do
+		printf 'line %03d of the benchmark message, signed with DKIM, 64 byt\n' "$i"
+	done
+} | $PY "$here/../e2e/dkimsign.py" sign "$H/keys/s1.key" rsa s1 sender.example |
+	tr -d '\r' >"$H/message"
+
+h_netns
+h_dns
+h_postfix_conf
+postconf -c "$PF" -Me "203.0.113.1:2525/inet = 203.0.113.1:2525 inet n - n - - smtpd -o milter_macro_daemon_name=smtp"
+postconf -c "$PF" -Me "203.0.113.1:2527/inet = 203.0.113.1:2527 inet n - n - - smtpd -o smtpd_milters="
+postconf -c "$PF" -Me "203.0.113.1:2528/inet = 203.0.113.1:2528 inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:8891,inet:127.0.0.1:8893"
+postconf -c "$PF" -e "inet_interfaces = all" "default_process_limit = 200" \
+    "smtpd_milters = unix:$H/run/mxgate.sock"
+nsx postfix -c "$PF" start >"$H/log/postfix-start" 2>&1 || die "postfix start failed"
+wait_until 20 nsx bash -c 'exec 3<>/dev/tcp/203.0.113.1/2527' || die "no listener"
+h_mxgate_conf "authserv_id = mx.bench.test"
+h_mxgate_start
+
+OKPID= ODPID=
+stop_others() {
+	[[ -z $OKPID ]] || stop_pid "$OKPID" 5
+	[[ -z $ODPID ]] || stop_pid "$ODPID" 5
+}
+trap 'stop_others; h_down' EXIT
+if ((others)); then
+	cat >"$H/opendkim.conf" <<EOF
+Mode v
+Socket inet:8891@127.0.0.1
+AuthservID mx.bench.test
+Nameservers 127.0.0.1
+Syslog no
+PidFile $H/run/opendkim.pid
+EOF
+	cat >"$H/opendmarc.conf" <<EOF
+Socket inet:8893@127.0.0.1
+AuthservID mx.bench.test
+TrustedAuthservIDs mx.bench.test
+SPFSelfValidate true
+SPFIgnoreResults true
+RejectFailures false
+Syslog false
+PidFile $H/run/opendmarc.pid
+EOF
+	(exec ip netns exec "$NS" /usr/sbin/opendkim -f -x "$H/opendkim.conf" \
+	    >>"$H/log/opendkim.log" 2>&1) &
+	OKPID=$!
+	(exec ip netns exec "$NS" /usr/sbin/opendmarc -f -c "$H/opendmarc.conf" \
+	    >>"$H/log/opendmarc.log" 2>&1) &
+	ODPID=$!
+	wait_until 10 nsx bash -c 'exec 3<>/dev/tcp/127.0.0.1/8891' || die "opendkim does not listen"
+	wait_until 10 nsx bash -c 'exec 3<>/dev/tcp/127.0.0.1/8893' || die "opendmarc does not listen"
+fi
+
+ticks=$(getconf CLK_TCK)
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+cpu() { local p t=0; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done; echo "$t"; }
+# run PORT -- seconds (with decimals) to send $msgs messages
+run() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	nsx smtp-source -m "$msgs" -s "$sess" -F "$H/message" -f bounce@sender.example \
+	    -t bench@rcpt.test "203.0.113.1:$1" >>"$H/log/smtp-source" 2>&1 ||
+	    note "smtp-source to port $1 failed: $(tail -n 2 "$H/log/smtp-source")"
+	t1=$(date +%s.%N)
+	calc "$t1 - $t0"
+}
+run 2527 >/dev/null
+run 2525 >/dev/null
+((others)) && run 2528 >/dev/null
+t_none=0 t_mx=0 t_od=0 c_mx=0 c_od=0
+for ((i = 1; i <= rounds; i++)); do
+	s=$(run 2527)
+	c0=$(cpu "$MXPID"); w=$(run 2525); c1=$(cpu "$MXPID")
+	c_mx=$((c_mx + c1 - c0))
+	line=$(printf 'round %d: postfix alone %.0f msg/s, mxgate %.0f msg/s' "$i" \
+	    "$(calc "$msgs / $s")" "$(calc "$msgs / $w")")
+	t_none=$(calc "$t_none + $s") t_mx=$(calc "$t_mx + $w")
+	if ((others)); then
+		c0=$(cpu "$OKPID" "$ODPID"); o=$(run 2528); c1=$(cpu "$OKPID" "$ODPID")
+		c_od=$((c_od + c1 - c0))
+		t_od=$(calc "$t_od + $o")
+		line+=$(printf ', opendkim+opendmarc %.0f msg/s' "$(calc "$msgs / $o")")
+	fi
+	echo "$line"
+done
+n=$((rounds * msgs))
+printf 'message: %d bytes, DKIM rsa-sha256 2048 bits, relaxed/relaxed\n' "$(wc -c <"$H/message")"
+printf 'postfix alone:        %.0f msg/s\n' "$(calc "$n / $t_none")"
+printf 'mxgate:               %.0f msg/s (%.3f x postfix alone), CPU %.4f ms/msg\n' \
+    "$(calc "$n / $t_mx")" "$(calc "$t_none / $t_mx")" "$(calc "$c_mx * 1000 / $ticks / $n")"
+if ((others)); then
+	printf 'opendkim+opendmarc:   %.0f msg/s (%.3f x postfix alone), CPU %.4f ms/msg\n' \
+	    "$(calc "$n / $t_od")" "$(calc "$t_none / $t_od")" "$(calc "$c_od * 1000 / $ticks / $n")"
+fi
+echo "deferred by mxgate: $(grep -c 'action=tempfail' "$H/log/mxgate.log" || true)"
+# what each milter concluded, from the headers it added (milter_header_checks)
+echo "mxgate A-R: $(grep -m1 -oE 'header Authentication-Results: mx\.bench\.test;.*dmarc=[a-z]+' "$H/log/maillog" | head -c 300 || true)"
+stop_others
+h_done
