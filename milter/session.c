@@ -14,82 +14,22 @@
  */
 #include "config.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "addr.h"
 #include "auth.h"
 #include "dnsbl_lookup.h"
 #include "log.h"
 #include "num.h"
-#include "reply.h"
 #include "session.h"
-#include "table.h"
+#include "session_int.h"
 #include "xalloc.h"
 
-#define SESSION_MAX_RCPTS	10000	/* more are refused by Postfix long before */
-#define SESSION_MAX_HEADERS	64	/* header actions per message */
 
-struct session {
-	struct rules		*rules;
-	struct session_plan	 plan;		/* what was negotiated for these rules */
-	const struct cfg	*cfg;
-	struct rl_store		*store;
-	struct rl_held		*held;		/* concurrency slots of this connection */
-	struct dns		*dns;		/* NULL: no DNS lists are asked */
-	struct dnsbl_lookup	*dnsbl;		/* the lists' answers for the client */
-	int			 dnsbl_deferred; /* monitor mode: would_tempfail logged */
-	struct auth		*auth;		/* SPF, DKIM, DMARC of the transaction */
-	int			 leadspc;	/* header values keep their leading space */
-	int			 skip;		/* SMFIS_SKIP negotiated */
-
-	/* connection */
-	struct ipaddr		 ip;
-	char			 ipstr[IP_STRLEN];
-	char			*client_name;
-	char			*daemon_name;
-	char			*helo;
-	int			 tls;
-	int			 conn_accepted;	/* accept at connect/helo */
-	int			 conn_refused;	/* a connect-stage refusal is pending or sent */
-	struct verdict		 deferred;	/* the connect-stage refusal to deliver */
-	enum stage		 reached;	/* the latest stage seen */
-
-	/* message */
-	char			*queue_id;
-	char			*sasl_user;
-	char			*sasl_method;
-	char			*mail_from;	/* NULL before MAIL, "" for <> */
-	char			*mail_domain;
-	char			*customer;
-	int			 customer_done;
-	char			*rcpt;		/* the recipient being checked */
-	char			*rcpt_domain;
-	char			**pending;	/* domains of accepted recipients */
-	size_t			 npending;
-	uint64_t		 declared_size;
-	uint64_t		 size;
-	char			*authres;	/* our Authentication-Results value */
-	int			 msg_accepted;	/* accept at mail..eom */
-	struct session_header	 hdr[SESSION_MAX_HEADERS];
-	size_t			 nhdr;
-
-	/* the decision being built, for ${client_net} */
-	const struct rules_match *cur;
-	char			 numbuf[32];
-	char			 netbuf[IP_STRLEN + 8];
-	struct buf		 fbuf;		/* a text fact's value (dnsbl.*) */
-	struct buf		 dnsbl_log;	/* dnsbl= of the log line */
-};
-
-static int	fact_get(void *, int, struct fact_value *);
 static int	limit_get(void *, const struct rl_limit *, struct rl_result *);
 static void	matched(void *, const struct rules_match *);
-static void	value_get(void *, int, struct buf *);
-static void	src_fill(struct session *, struct verdict_src *, enum stage);
 static void	event_fill(struct session *, struct rl_event *);
 static int	run_stage(struct session *, enum stage, struct verdict *);
 static void	message_reset(struct session *);
@@ -285,326 +225,6 @@ session_free(struct session *s)
 	free(s);
 }
 
-/* customer -- the customer field of the first table that knows the login or sender */
-static const char *
-customer(struct session *s)
-{
-	struct table *const *t = rules_tables(s->rules);
-	size_t		 i, n = rules_ntables(s->rules);
-	struct table_query q;
-	char		 val[256];
-
-	if (s->customer_done)
-		return s->customer;
-	s->customer_done = 1;
-	if (s->sasl_user == NULL && (s->mail_from == NULL || *s->mail_from == '\0'))
-		return NULL;
-	memset(&q, 0, sizeof(q));
-	q.login = s->sasl_user;
-	q.address = s->mail_from != NULL && *s->mail_from ? s->mail_from : NULL;
-	for (i = 0; i < n; i++) {
-		if (table_get(t[i], &q, "customer", val, sizeof(val)) == 1 &&
-		    val[0] != '\0') {
-			s->customer = xstrdup(val);
-			break;
-		}
-	}
-	return s->customer;
-}
-
-/* str_fact -- fill a text fact */
-static void
-str_fact(struct fact_value *v, const char *s)
-{
-	v->s = s != NULL ? s : "";
-	v->set = s != NULL && *s != '\0';
-}
-
-/* num_fact -- fill a numeric fact (text form in the session's scratch) */
-static void
-num_fact(struct session *s, struct fact_value *v, int64_t n)
-{
-	(void)snprintf(s->numbuf, sizeof(s->numbuf), "%" PRId64, n);
-	v->n = n;
-	v->s = s->numbuf;
-	v->set = 1;
-}
-
-/* client_net -- the client's network at the prefix of the deciding limit, or /24 and /64 */
-static void
-client_net(struct session *s, char *out, size_t outlen)
-{
-	struct ipaddr	 net = s->ip;
-	unsigned	 len = s->ip.family == AF_INET ? 24 : 64, i;
-	const struct rl_limit *l = s->cur != NULL ? s->cur->limit : NULL;
-	char		 a[IP_STRLEN];
-
-	if (s->ip.family == 0) {
-		(void)strlcpy(out, "", outlen);
-		return;
-	}
-	for (i = 0; l != NULL && i < l->nkeys; i++) {
-		if (l->key[i].nparts >= 1 &&
-		    l->key[i].part[0] == RL_PART_CLIENT_IP) {
-			len = s->ip.family == AF_INET ? l->key[i].v4len :
-			    l->key[i].v6len;
-			break;
-		}
-	}
-	ip_mask(&net, len);
-	ip_format(&net, a, sizeof(a));
-	(void)snprintf(out, outlen, "%s/%u", a, len);
-}
-
-/*
- * dnsbl_defer -- does a list of [from, to) with on_error = tempfail fail,
- * so that the stage defers (spec 4.3)? In monitor mode the deferral is
- * only logged, once per connection, and the rules go on.
- */
-static int
-dnsbl_defer(struct session *s, size_t from, size_t to)
-{
-	struct verdict_src src;
-	struct verdict	 tv;
-	struct buf	 names = BUF_INIT;
-
-	if (!dnsbl_lookup_defers(s->dnsbl, from, to))
-		return 0;
-	if (s->cfg->mode != CFG_MODE_MONITOR)
-		return 1;
-	if (!s->dnsbl_deferred) {
-		s->dnsbl_deferred = 1;
-		dnsbl_lookup_failed_names(s->dnsbl, &names);
-		src_fill(s, &src, s->reached);
-		verdict_init(&tv);
-		(void)verdict_dnsbl(&tv, s->reached, buf_str(&names), &src);
-		verdict_clear(&tv);
-		buf_free(&names);
-	}
-	return 0;
-}
-
-/*
- * dnsbl_fact -- dnsbl.score, .names, .error (all lists) and dnsbl.NAME,
- * dnsbl.NAME.label (list idx), waiting for the answers they need. A rule
- * (for_rule) that needs a failed on_error = tempfail list defers.
- */
-static int
-dnsbl_fact(struct session *s, enum fact f, size_t idx, struct fact_value *v,
-    int for_rule)
-{
-	static const enum dnsbl_value kind[] = {
-		[F_DNSBL_SCORE] = DNSBL_V_SCORE, [F_DNSBL_NAMES] = DNSBL_V_NAMES,
-		[F_DNSBL_ERROR] = DNSBL_V_ERROR, [F_DNSBL_LIST] = DNSBL_V_LIST,
-		[F_DNSBL_LABEL] = DNSBL_V_LABEL,
-	};
-	size_t		 from = 0, to = rules_ndnsbls(s->rules);
-	int64_t		 n = 0;
-
-	if (f == F_DNSBL_LIST || f == F_DNSBL_LABEL)
-		from = idx, to = idx + 1;
-	if (s->dnsbl == NULL) {
-		/* nothing was asked (no client address, or no DNS engine) */
-		if (f == F_DNSBL_SCORE)
-			num_fact(s, v, 0);
-		return 0;
-	}
-	if (for_rule && f != F_DNSBL_ERROR && dnsbl_defer(s, from, to))
-		return RULES_DEFER;
-	buf_reset(&s->fbuf);
-	if (!dnsbl_lookup_value(s->dnsbl, kind[f], idx, &s->fbuf, &n))
-		return 0;
-	if (f == F_DNSBL_SCORE || f == F_DNSBL_LIST)
-		num_fact(s, v, n);
-	else
-		str_fact(v, buf_str(&s->fbuf));
-	return 0;
-}
-
-/* tx_fill -- the transaction as the checks of auth.c see it */
-static void
-tx_fill(struct session *s, struct auth_tx *tx)
-{
-	tx->ip = &s->ip;
-	tx->helo = s->helo;
-	tx->sender = s->mail_from;
-	tx->queue_id = s->queue_id;
-	tx->leadspc = s->leadspc;
-}
-
-/* spf_fact -- spf, spf.domain, spf.reason: checked when first needed */
-static void
-spf_fact(struct session *s, enum fact f, struct fact_value *v)
-{
-	const struct spf_outcome *o;
-	struct auth_tx		 tx;
-
-	if (s->mail_from == NULL)
-		return;
-	tx_fill(s, &tx);
-	o = auth_spf(s->auth, &tx);
-	if (f == F_SPF)
-		str_fact(v, spf_result_name(o->result));
-	else if (f == F_SPF_DOMAIN)
-		str_fact(v, o->domain[0] != '\0' ? o->domain : NULL);
-	else
-		str_fact(v, o->reason[0] != '\0' ? o->reason : NULL);
-}
-
-/* msg_auth_fact -- dkim, dkim.domains, dmarc, dmarc.*: at end of message */
-static void
-msg_auth_fact(struct session *s, enum fact f, struct fact_value *v)
-{
-	const struct dmarc_outcome *m;
-	struct auth_tx		 tx;
-
-	if (s->reached != STAGE_EOM)
-		return;
-	tx_fill(s, &tx);
-	if (f == F_DKIM) {
-		str_fact(v, dkimv_result_name(auth_dkim(s->auth, &tx)->result));
-		return;
-	}
-	if (f == F_DKIM_DOMAINS) {
-		str_fact(v, auth_dkim_domains(s->auth, &tx));
-		return;
-	}
-	m = auth_dmarc(s->auth, &tx);
-	if (f == F_DMARC)
-		str_fact(v, dmarc_result_name(m->result));
-	else if (f == F_DMARC_POLICY)
-		str_fact(v, m->result == DMARC_PASS || m->result == DMARC_FAIL ?
-		    dmarc_policy_name(m->policy) : NULL);
-	else {
-		v->n = m->testing;
-		v->s = m->testing ? "yes" : "no";
-		v->set = m->testing;
-	}
-}
-
-/* fact_get -- rules_env: the value of a fact now */
-static int
-fact_get(void *arg, int id, struct fact_value *v)
-{
-	struct session	*s = arg;
-	enum fact	 f = FACT_BASE(id);
-
-	memset(v, 0, sizeof(*v));
-	switch (f) {
-	case F_DNSBL_SCORE:
-	case F_DNSBL_NAMES:
-	case F_DNSBL_ERROR:
-	case F_DNSBL_LIST:
-	case F_DNSBL_LABEL:
-		return dnsbl_fact(s, f, FACT_INDEX(id), v, 1);
-	case F_CLIENT_IP:
-		v->ip = s->ip;
-		str_fact(v, s->ip.family ? s->ipstr : NULL);
-		return 0;
-	case F_CLIENT_NET:
-		client_net(s, s->netbuf, sizeof(s->netbuf));
-		str_fact(v, s->netbuf);
-		return 0;
-	case F_CLIENT_NAME:
-		str_fact(v, s->client_name ? s->client_name : "unknown");
-		return 0;
-	case F_DAEMON_NAME:
-		str_fact(v, s->daemon_name);
-		return 0;
-	case F_HELO:
-		str_fact(v, s->helo);
-		return 0;
-	case F_TLS:
-		v->n = s->tls;
-		v->s = s->tls ? "yes" : "no";
-		v->set = s->tls;
-		return 0;
-	case F_SASL_USER:
-		str_fact(v, s->sasl_user);
-		return 0;
-	case F_SASL_METHOD:
-		str_fact(v, s->sasl_method);
-		return 0;
-	case F_MAIL_FROM:
-		str_fact(v, s->mail_from);
-		return 0;
-	case F_MAIL_DOMAIN:
-		str_fact(v, s->mail_domain);
-		return 0;
-	case F_SPF:
-	case F_SPF_DOMAIN:
-	case F_SPF_REASON:
-		spf_fact(s, f, v);
-		return 0;
-	case F_CUSTOMER:
-		str_fact(v, customer(s));
-		return 0;
-	case F_RCPT:
-		str_fact(v, s->rcpt);
-		return 0;
-	case F_RCPT_DOMAIN:
-		str_fact(v, s->rcpt_domain);
-		return 0;
-	case F_RCPT_COUNT:
-		num_fact(s, v, (int64_t)s->npending);
-		return 0;
-	case F_FROM_DOMAIN:
-		str_fact(v, auth_from_domain(s->auth));
-		return 0;
-	case F_DKIM:
-	case F_DKIM_DOMAINS:
-	case F_DMARC:
-	case F_DMARC_POLICY:
-	case F_DMARC_TESTING:
-		msg_auth_fact(s, f, v);
-		return 0;
-	case F_SIZE:
-		num_fact(s, v, (int64_t)s->size);
-		return 0;
-	default:
-		return 0;	/* facts of checks this build lacks: never set */
-	}
-}
-
-/* value_get -- template variables the session knows (verdict.c does ref, rule, limit.*) */
-static void
-value_get(void *arg, int id, struct buf *out)
-{
-	struct session		*s = arg;
-	struct fact_value	 v;
-	enum fact		 f = FACT_BASE(id);
-
-	memset(&v, 0, sizeof(v));
-	switch (f) {
-	case V_HOSTNAME:
-		buf_puts(out, s->cfg->hostname);
-		return;
-	case V_QUEUE_ID:
-		buf_puts(out, s->queue_id ? s->queue_id : "");
-		return;
-	case V_DNSBL_TXT:
-		if (s->dnsbl != NULL)
-			dnsbl_lookup_txt_all(s->dnsbl, out);
-		return;
-	case V_DNSBL_LIST_TXT:
-		if (s->dnsbl != NULL)
-			dnsbl_lookup_txt(s->dnsbl, FACT_INDEX(id), out);
-		return;
-	case F_DNSBL_SCORE:
-	case F_DNSBL_NAMES:
-	case F_DNSBL_ERROR:
-	case F_DNSBL_LIST:
-	case F_DNSBL_LABEL:
-		/* a text shows what is known; only rules defer */
-		if (dnsbl_fact(s, f, FACT_INDEX(id), &v, 0) == 0 && v.s != NULL)
-			buf_puts(out, v.s);
-		return;
-	default:
-		if (fact_get(s, id, &v) == 0 && v.s != NULL)
-			buf_puts(out, v.s);
-	}
-}
-
 /* event_fill -- the identity of the current event for the rate limiter */
 static void
 event_fill(struct session *s, struct rl_event *ev)
@@ -615,7 +235,7 @@ event_fill(struct session *s, struct rl_event *ev)
 	ev->sender = s->mail_from;
 	ev->sender_domain = s->mail_domain;
 	ev->customer = s->mail_from != NULL || s->sasl_user != NULL ?
-	    customer(s) : NULL;
+	    session_customer(s) : NULL;
 	ev->rcpt_domain = s->rcpt_domain;
 	ev->pending = (const char *const *)s->pending;
 	ev->npending = s->npending;
@@ -634,13 +254,13 @@ limit_get(void *arg, const struct rl_limit *l, struct rl_result *res)
 	return rl_check(s->store, l, &ev, res);
 }
 
-/* src_fill -- what verdict.c needs from this session at a stage */
-static void
-src_fill(struct session *s, struct verdict_src *src, enum stage st)
+/* session_src -- what verdict.c needs from this session at a stage */
+void
+session_src(struct session *s, struct verdict_src *src, enum stage st)
 {
 	memset(src, 0, sizeof(*src));
 	src->arg = s;
-	src->value = value_get;
+	src->value = session_value_get;
 	src->queue_id = s->queue_id;
 	src->client_name = s->client_name ? s->client_name : "unknown";
 	src->client_ip = s->ip.family ? s->ipstr : "";
@@ -668,7 +288,7 @@ matched(void *arg, const struct rules_match *m)
 	struct buf		 text = BUF_INIT;
 
 	s->cur = m;
-	src_fill(s, &src, m->stage);
+	session_src(s, &src, m->stage);
 	verdict_note(m, &src, &text);
 	if (m->action == RA_HEADER && !m->monitor) {
 		if (s->nhdr < SESSION_MAX_HEADERS) {
@@ -701,12 +321,12 @@ run_stage(struct session *s, enum stage st, struct verdict *v)
 	if (s->conn_accepted || (st >= STAGE_MAIL && s->msg_accepted))
 		return 0;
 	env.arg = s;
-	env.fact = fact_get;
+	env.fact = session_fact_get;
 	env.limit = limit_get;
 	env.matched = matched;
 	memset(&m, 0, sizeof(m));
 	rc = rules_eval(s->rules, st, &env, &m);
-	src_fill(s, &src, st);
+	session_src(s, &src, st);
 	if (rc == RULES_DEFER) {
 		struct buf names = BUF_INIT;
 
@@ -905,7 +525,7 @@ session_header(struct session *s, const char *name, const char *value)
 {
 	struct auth_tx	tx;
 
-	tx_fill(s, &tx);
+	session_tx(s, &tx);
 	auth_header(s->auth, &tx, name, value);
 }
 
@@ -948,7 +568,7 @@ session_eom(struct session *s, const char *qid, struct verdict *v)
 	if (s->cfg->add_auth_results) {
 		struct auth_tx	tx;
 
-		tx_fill(s, &tx);
+		session_tx(s, &tx);
 		s->authres = auth_results(s->auth, &tx);
 	}
 	event_fill(s, &ev);

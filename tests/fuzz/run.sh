@@ -18,7 +18,7 @@ fi
 lib=()
 for f in "$top"/milter/*.c; do
 	case $(basename "$f") in
-	main.c|milter.c|session.c|verdict.c) ;;	# libmilter side: not fuzzed here
+	main.c|milter.c|session.c|session_facts.c|verdict.c) ;;	# libmilter side: not fuzzed here
 	dns.c|dnsbl_lookup.c|spf_dns.c|auth.c|dkimv.c) ;;	# libunbound, libopendkim side
 	*) lib+=("$f") ;;
 	esac
