@@ -38,6 +38,7 @@ static struct rl_store	*cur_store;
 static struct dns	*cur_dns;
 static unsigned		 active;
 static char		*listen_path;	/* a unix socket's file, or NULL */
+static int		 warned_hdrs;	/* the MTA refused header changes (logged once) */
 
 static sfsistat	reply(SMFICTX *, struct verdict *);
 
@@ -218,9 +219,10 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	    (*pf1 & SMFIP_SKIP) != 0);
 	if (p.auth && cur_cfg->add_auth_results &&
 	    (f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) !=
-	    (SMFIF_ADDHDRS | SMFIF_CHGHDRS))
+	    (SMFIF_ADDHDRS | SMFIF_CHGHDRS) &&
+	    !__atomic_exchange_n(&warned_hdrs, 1, __ATOMIC_RELAXED))
 		log_warn("the MTA does not let milters add and change headers: "
-		    "no Authentication-Results");
+		    "no Authentication-Results (logged once)");
 	*pf2 = *pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST) {
 		(void)smfi_setsymlist(ctx, SMFIM_CONNECT,
