@@ -79,14 +79,6 @@ dkimv_result_name(enum dkimv_result r)
 
 /* ---- DNS hooks -------------------------------------------------------- */
 
-/* before -- is a earlier than b? */
-static int
-before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec ||
-	    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
 /* hook_start -- a key question: the prefetched one of that name, or a new one */
 static int
 hook_start(void *svc, int type, unsigned char *qname, unsigned char *buf,
@@ -125,9 +117,10 @@ hook_waitreply(void *svc, void *qh, struct timeval *to, size_t *bytes,
     int *error, int *dnssec)
 {
 	struct hq		*h = qh;
-	struct timespec		 dl, lim;
+	struct timespec		 dl;
 	const uint8_t		*pkt;
 	size_t			 len;
+	unsigned		 ms = query_ms;
 	int			 rcode;
 
 	(void)svc;
@@ -135,18 +128,15 @@ hook_waitreply(void *svc, void *qh, struct timeval *to, size_t *bytes,
 		*error = 0;
 	if (dnssec != NULL)
 		*dnssec = DKIM_DNSSEC_UNKNOWN;
-	dns_deadline(&dl, query_ms);
 	if (to != NULL && (unsigned long)to->tv_sec * 1000 < query_ms)
-		dns_deadline(&dl, (unsigned)to->tv_sec * 1000 +
-		    (unsigned)(to->tv_usec / 1000));
+		ms = (unsigned)to->tv_sec * 1000 + (unsigned)(to->tv_usec / 1000);
+	dns_deadline(&dl, ms);
 	if (h->m != NULL) {
 		if (!h->m->wait_set) {
 			h->m->wait_end = dl;
 			h->m->wait_set = 1;
 		}
-		lim = h->m->wait_end;
-		if (before(&lim, &dl))
-			dl = lim;
+		dns_deadline_cap(&dl, &h->m->wait_end);
 	}
 	switch (dns_wait(h->q, &dl)) {
 	case DNS_PENDING:
@@ -279,13 +269,6 @@ dkimv_shutdown(void)
 	engine = NULL;
 }
 
-/* dkimv_ready -- is the library set up? */
-int
-dkimv_ready(void)
-{
-	return lib != NULL;
-}
-
 /* dkimv_version -- "libopendkim X.Y.Z" */
 const char *
 dkimv_version(void)
@@ -301,7 +284,10 @@ dkimv_version(void)
 
 /* ---- one message ------------------------------------------------------ */
 
-/* dkimv_new -- a check for one message (id: for the library's messages) */
+/*
+ * dkimv_new -- a check for one message (id: for the library's messages);
+ * without the library (or when it cannot start) the result is none
+ */
 struct dkimv *
 dkimv_new(const char *id)
 {
@@ -309,22 +295,15 @@ dkimv_new(const char *id)
 	DKIM_STAT	 st = DKIM_STAT_OK;
 
 	(void)strlcpy(m->id, id != NULL ? id : "NOQUEUE", sizeof(m->id));
-
-	if (lib == NULL) {
-		m->unusable = 1;
-		(void)strlcpy(m->why, "DKIM not available", sizeof(m->why));
+	if (lib == NULL)
 		return m;
-	}
 	m->dkim = dkim_verify(lib, (const unsigned char *)m->id, NULL, &st);
-	if (m->dkim == NULL || st != DKIM_STAT_OK) {
-		if (m->dkim != NULL)
-			dkim_free(m->dkim);
+	if (m->dkim != NULL && st != DKIM_STAT_OK) {
+		dkim_free(m->dkim);
 		m->dkim = NULL;
-		m->unusable = 1;
-		(void)strlcpy(m->why, "cannot start verification", sizeof(m->why));
-		return m;
 	}
-	(void)dkim_set_user_context(m->dkim, m);
+	if (m->dkim != NULL)
+		(void)dkim_set_user_context(m->dkim, m);
 	return m;
 }
 
@@ -422,7 +401,7 @@ sig_result(DKIM_SIGINFO *sig, char *why, size_t whylen)
 	if ((fl & DKIM_SIGFLAG_PASSED) && dkim_sig_getbh(sig) == DKIM_SIGBH_MATCH &&
 	    (e == DKIM_SIGERROR_OK || e == DKIM_SIGERROR_UNKNOWN))
 		return DKIMV_PASS;
-	if ((fl & DKIM_SIGFLAG_PASSED) && dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH) {
+	if (dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH) {
 		(void)strlcpy(why, "body hash mismatch", whylen);
 		return DKIMV_FAIL;
 	}
@@ -439,10 +418,6 @@ sig_result(DKIM_SIGINFO *sig, char *why, size_t whylen)
 		return DKIMV_FAIL;
 	case DKIM_SIGERROR_OK:
 	case DKIM_SIGERROR_UNKNOWN:
-		if (dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH) {
-			(void)strlcpy(why, "body hash mismatch", whylen);
-			return DKIMV_FAIL;
-		}
 		(void)strlcpy(why, "signature mismatch", whylen);
 		return DKIMV_FAIL;
 	default:

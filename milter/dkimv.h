@@ -67,7 +67,6 @@ struct dkimv;
 
 int		 dkimv_init(struct dns *, unsigned, unsigned, struct buf *);
 void		 dkimv_shutdown(void);
-int		 dkimv_ready(void);
 const char	*dkimv_version(void);
 
 struct dkimv	*dkimv_new(const char *);

@@ -569,6 +569,15 @@ dns_deadline(struct timespec *ts, unsigned ms)
 	}
 }
 
+/* dns_deadline_cap -- make *ts no later than *limit */
+void
+dns_deadline_cap(struct timespec *ts, const struct timespec *limit)
+{
+	if (limit->tv_sec < ts->tv_sec ||
+	    (limit->tv_sec == ts->tv_sec && limit->tv_nsec < ts->tv_nsec))
+		*ts = *limit;
+}
+
 /* dns_expired -- has the deadline passed? */
 int
 dns_expired(const struct timespec *ts)

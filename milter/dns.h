@@ -58,6 +58,7 @@ const char *dns_error(const struct dns_query *);
 void	 dns_release(struct dns_query *);
 
 void	 dns_deadline(struct timespec *, unsigned);
+void	 dns_deadline_cap(struct timespec *, const struct timespec *);
 int	 dns_expired(const struct timespec *);
 const char *dns_version(void);
 unsigned long dns_cache_hits(struct dns *);

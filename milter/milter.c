@@ -345,6 +345,27 @@ mlfi_body(SMFICTX *ctx, unsigned char *p, size_t len)
 }
 
 /*
+ * put_header -- add a header field: at index idx (smfi_insheader), or at
+ * the end when idx < 0; the value with a leading space when values keep
+ * theirs (SMFIP_HDR_LEADSPC: the MTA then adds none)
+ */
+static int
+put_header(SMFICTX *ctx, struct session *s, int idx, const char *name,
+    const char *value)
+{
+	struct buf	v = BUF_INIT;
+	int		rc;
+
+	if (session_leadspc_on(s))
+		buf_putc(&v, ' ');
+	buf_puts(&v, value);
+	rc = idx < 0 ? smfi_addheader(ctx, (char *)name, v.data) :
+	    smfi_insheader(ctx, idx, (char *)name, v.data);
+	buf_free(&v);
+	return rc;
+}
+
+/*
  * auth_headers -- at end of message: delete every Authentication-Results
  * field that claims our authserv-id (from the last one back, so that no
  * deletion shifts an index still to come), then put ours at the top
@@ -355,7 +376,6 @@ auth_headers(SMFICTX *ctx, struct session *s)
 	const unsigned	*forged;
 	size_t		 n;
 	const char	*ar = session_authres(s, &forged, &n);
-	struct buf	 v = BUF_INIT;
 
 	if (ar == NULL)
 		return;
@@ -363,29 +383,8 @@ auth_headers(SMFICTX *ctx, struct session *s)
 		if (smfi_chgheader(ctx, (char *)"Authentication-Results",
 		    (int)forged[n], NULL) != MI_SUCCESS)
 			log_warn("cannot delete a forged Authentication-Results header");
-	if (session_leadspc_on(s))
-		buf_putc(&v, ' ');
-	buf_puts(&v, ar);
-	if (smfi_insheader(ctx, 0, (char *)"Authentication-Results", v.data) != MI_SUCCESS)
+	if (put_header(ctx, s, 0, "Authentication-Results", ar) != MI_SUCCESS)
 		log_warn("cannot add the Authentication-Results header");
-	buf_free(&v);
-}
-
-/* add_header -- smfi_addheader, with the leading space when values keep theirs */
-static int
-add_header(SMFICTX *ctx, struct session *s, const char *name,
-    const char *value)
-{
-	struct buf	v = BUF_INIT;
-	int		rc;
-
-	if (!session_leadspc_on(s))
-		return smfi_addheader(ctx, (char *)name, (char *)value);
-	buf_putc(&v, ' ');
-	buf_puts(&v, value);
-	rc = smfi_addheader(ctx, (char *)name, v.data);
-	buf_free(&v);
-	return rc;
 }
 
 /* mlfi_eom -- end of message: eom rules, headers, counting */
@@ -405,7 +404,7 @@ mlfi_eom(SMFICTX *ctx)
 		auth_headers(ctx, s);
 		n = session_headers(s, &h);
 		for (i = 0; i < n; i++)
-			if (add_header(ctx, s, h[i].name, h[i].value) != MI_SUCCESS)
+			if (put_header(ctx, s, -1, h[i].name, h[i].value) != MI_SUCCESS)
 				log_warn("cannot add header %s", h[i].name);
 	}
 	session_abort(s);	/* the message is over: forget it */

@@ -7,14 +7,6 @@
 
 #include "spf_dns.h"
 
-/* earlier -- is a before b? */
-static int
-earlier(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec ||
-	    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
 /* query -- struct spf_resolver's query on the engine */
 static enum spf_dns_rc
 query(void *arg, const char *name, uint16_t type, struct dns_answer *ans)
@@ -28,8 +20,7 @@ query(void *arg, const char *name, uint16_t type, struct dns_answer *ans)
 	if (dns_expired(&e->deadline))
 		return SPF_DNS_TEMP;
 	dns_deadline(&dl, e->query_ms);
-	if (earlier(&e->deadline, &dl))
-		dl = e->deadline;
+	dns_deadline_cap(&dl, &e->deadline);
 	q = dns_submit(e->dns, name, type);
 	if (dns_wait(q, &dl) != DNS_DONE) {
 		dns_release(q);

@@ -291,6 +291,32 @@ h_up() {
 	h_mxgate_start
 }
 
+# zone_head NAME [TTL] -- the start of NAME's zone file for h_dns: $ORIGIN,
+# $TTL and the SOA (both 1 s unless TTL is given), NS on 127.0.0.1
+zone_head() {
+	local t=${2:-1}
+	printf '$ORIGIN %s.\n$TTL %s\n@ SOA ns.%s. hostmaster.%s. 1 3600 600 86400 %s\n@ NS ns.%s.\nns A 127.0.0.1\n' \
+	    "$1" "$t" "$1" "$1" "$t" "$1"
+}
+
+# zone_txt NAME FILE -- a TXT record of FILE's text, in strings of 200
+# octets (a DKIM key is longer than one string may be)
+zone_txt() {
+	local t s=""
+	t=$(cat "$2")
+	while [[ -n $t ]]; do s+=" \"${t:0:200}\""; t=${t:200}; done
+	printf '%s TXT (%s )\n' "$1" "$s"
+}
+
+# bench_rules OUT -- default.rules with limits no benchmark client reaches
+# (one client opens thousands of connections a minute)
+bench_rules() {
+	sed -e 's|rate 60/1m burst 30|rate 1000000/1m burst 1000000|' \
+	    -e 's|max 20 }|max 1000 }|' "$E2E_DIR/../../rules/default.rules" >"$1"
+	grep -q 'rate 1000000/1m burst 1000000' "$1" && grep -q 'max 1000 }' "$1" ||
+	    die "default.rules changed: the bench could not raise its limits"
+}
+
 # h_dns -- NSD on 127.0.0.1:53 in the namespace, serving $H/dns/NAME.zone
 # files (no rate limiting: every query is answered)
 h_dns() {

@@ -24,31 +24,23 @@ mkdir -p "$H/keys"
 $PY "$SIGN" genkey rsa "$H/keys/rsa"
 $PY "$SIGN" genkey ed25519 "$H/keys/ed"
 
-# txt NAME FILE -- a TXT record of the file's text, in strings of 200
-txt() {
-	local t s=""
-	t=$(cat "$2")
-	while [[ -n $t ]]; do s+=" \"${t:0:200}\""; t=${t:200}; done
-	printf '%s TXT (%s )\n' "$1" "$s"
-}
-soa() { printf '$ORIGIN %s.\n$TTL 1\n@ SOA ns.%s. hostmaster.%s. 1 3600 600 86400 1\n@ NS ns.%s.\nns A 127.0.0.1\n' "$1" "$1" "$1" "$1"; }
-soa zen.spamhaus.org >"$H/dns/zen.spamhaus.org.zone"
+zone_head zen.spamhaus.org >"$H/dns/zen.spamhaus.org.zone"
 # the TLD: the DMARC tree walk asks _dmarc.example, which does not exist
-soa example >"$H/dns/example.zone"
+zone_head example >"$H/dns/example.zone"
 {
-	soa dk.example
+	zone_head dk.example
 	echo '@ TXT "v=spf1 ip4:203.0.113.30 -all"'
 	echo '_dmarc TXT "v=DMARC1; p=reject"'
-	txt s1._domainkey "$H/keys/rsa.txt"
-	txt s2._domainkey "$H/keys/ed.txt"
+	zone_txt s1._domainkey "$H/keys/rsa.txt"
+	zone_txt s2._domainkey "$H/keys/ed.txt"
 } >"$H/dns/dk.example.zone"
 {
-	soa nopol.example
+	zone_head nopol.example
 	echo '_dmarc TXT "v=DMARC1; p=none"'
-	txt s1._domainkey "$H/keys/rsa.txt"
+	zone_txt s1._domainkey "$H/keys/rsa.txt"
 } >"$H/dns/nopol.example.zone"
 {
-	soa other.example
+	zone_head other.example
 	echo '@ TXT "v=spf1 ip4:203.0.113.0/24 -all"'
 } >"$H/dns/other.example.zone"
 E2E_RULES=$E2E_DIR/../../rules/default.rules

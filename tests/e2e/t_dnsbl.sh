@@ -16,9 +16,8 @@ rev6() {
 print(".".join(reversed(ipaddress.ip_address(sys.argv[1]).exploded.replace(":", ""))))' "$1"
 }
 
-soa() { printf '$ORIGIN %s.\n$TTL 1\n@ SOA ns.%s. hostmaster.%s. 1 3600 600 86400 1\n@ NS ns.%s.\nns A 127.0.0.1\n' "$1" "$1" "$1" "$1"; }
 {
-	soa bl.example
+	zone_head bl.example
 	echo '10.113.0.203 A 127.0.0.2'
 	echo '10.113.0.203 TXT "See https://bl.example/lookup?ip=203.0.113.10" " to get delisted"'
 	echo '11.113.0.203 A 127.255.255.254'
@@ -28,7 +27,7 @@ soa() { printf '$ORIGIN %s.\n$TTL 1\n@ SOA ns.%s. hostmaster.%s. 1 3600 600 8640
 	echo "$(rev6 2001:db8::10) A 127.0.0.3"
 } >"$H/dns/bl.example.zone"
 {
-	soa wl.example
+	zone_head wl.example
 	echo '20.113.0.203 A 127.0.10.1'
 } >"$H/dns/wl.example.zone"
 

@@ -11,10 +11,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 h_setup
 
-soa() { printf '$ORIGIN %s.\n$TTL 1\n@ SOA ns.%s. hostmaster.%s. 1 3600 600 86400 1\n@ NS ns.%s.\nns A 127.0.0.1\n' "$1" "$1" "$1" "$1"; }
-soa zen.spamhaus.org >"$H/dns/zen.spamhaus.org.zone"	# lists nobody
+zone_head zen.spamhaus.org >"$H/dns/zen.spamhaus.org.zone"	# lists nobody
 {
-	soa spf.example
+	zone_head spf.example
 	echo '@ TXT "v=spf1 ip4:203.0.113.20 ip6:2001:db8:20::/48 -all"'
 	echo 'soft TXT "v=spf1 ip4:203.0.113.20 ~all"'
 	echo 'helo TXT "v=spf1 a:mx.spf.example -all"'
