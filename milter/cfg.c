@@ -23,7 +23,7 @@
  * Values that are wrong leave the default in place. A parameter this
  * build accepts but does not act on (notyet != NULL) gets a warning line
  * "FILE:LINE:COL: warning: NAME is not yet implemented in this build and
- * has no effect" whenever the file sets it; a redis:// store is refused.
+ * has no effect" whenever the file sets it.
  *
  * The rules default is "default.rules", relative like any relative rules
  * path to the directory of the configuration file; without a file
@@ -125,19 +125,30 @@ static const struct param params[] = {
 	  "Deadline for any one DNS answer (a DNS list may set its own).", NULL },
 	{ "store", PT_STORE, "memory", 0, 0, OFF(store), NULL, 0,
 	  "Where rate counters live: memory, or redis://HOST:PORT[/DB] "
-	  "(shared by several MX). This build has only the memory store and "
-	  "refuses a redis:// store.", NULL },
+	  "(shared by every mxgate that uses the same Redis database; "
+	  "HOST may be [IPv6]).", NULL },
+	{ "store_password_file", PT_PATH, "", 0, 0, OFF(store_password_file),
+	  NULL, PF_EMPTY_OK | PF_SECRET,
+	  "File holding the Redis password (or \"USER PASSWORD\" for a "
+	  "Redis 6 ACL user) on its first line; it must be readable by its "
+	  "owner only (mode 0600). Read once at start-up, as root. Empty: "
+	  "no AUTH.", NULL },
 	{ "store_max_keys", PT_COUNT, "1000000", 1000, 100000000,
 	  OFF(store_max_keys), NULL, 0,
-	  "Most keys the memory store keeps; idle keys whose state has "
+	  "Most keys the memory store keeps (with redis://, the local "
+	  "counters used while Redis is down); idle keys whose state has "
 	  "decayed are dropped first.", NULL },
 	{ "store_error", PT_ENUM, "fallback", 0, 0, OFF(store_error),
-	  store_error_words, 0, "When Redis is unreachable: fallback to "
-	  "local counters, or tempfail.", "no redis store yet" },
+	  store_error_words, 0, "When Redis is unreachable, fails or is "
+	  "slower than 250 ms: fallback to local counters, or tempfail "
+	  "(451 4.3.0) where a rule needs a rate limit.", NULL },
 	{ "state_file", PT_PATH, "", 0, 0, OFF(state_file), NULL, PF_EMPTY_OK,
-	  "Memory store snapshot, written at stop and read at start (an "
-	  "absolute path). Empty: counters start afresh.",
-	  "counters are not saved yet" },
+	  "Snapshot of the memory store, written at stop and read at start "
+	  "(an absolute path in a directory the mxgate user may write). "
+	  "Empty: counters start afresh.", NULL },
+	{ "state_interval", PT_DURATION, "0", 0, 86400, OFF(state_interval),
+	  NULL, 0, "Also write state_file this often (so a crash loses at "
+	  "most this much); 0: only at stop.", NULL },
 	{ "add_auth_results", PT_BOOL, "yes", 0, 0, OFF(add_auth_results),
 	  bool_words, 0, "Add an Authentication-Results header (RFC 8601).",
 	  NULL },

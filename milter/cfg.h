@@ -7,7 +7,7 @@
  * Unknown names, bad values and out-of-range numbers are errors reported
  * as FILE:LINE:COL, all of them. Parameters that belong to checks this
  * build does not have yet are accepted with a warning (never silently
- * ignored), or refused where accepting them would mislead (a redis store).
+ * ignored).
  *
  * A struct cfg is filled once at start-up and read-only afterwards.
  */
@@ -58,9 +58,11 @@ struct cfg {
 	char			*dns_forwarders;
 	uint64_t		 dns_timeout;	/* seconds */
 	char			*store;
+	char			*store_password_file;
 	uint64_t		 store_max_keys;
 	enum cfg_store_error	 store_error;
 	char			*state_file;
+	uint64_t		 state_interval;	/* seconds, 0: only at stop */
 	int			 add_auth_results;
 	uint64_t		 dkim_max_signatures;
 };

@@ -30,6 +30,7 @@ enum ptype {
 
 #define PF_EMPTY_OK	0x01	/* an empty value is allowed */
 #define PF_RELATIVE	0x02	/* PT_PATH: relative to the file's directory */
+#define PF_SECRET	0x04	/* PT_PATH: a file only its owner may read */
 
 struct word {
 	const char	*word;

@@ -6,10 +6,12 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "cfg_int.h"
@@ -208,6 +210,18 @@ check_path(const struct param *p, const char *v, struct pval *pv,
 	if (v[len - 1] == '/')
 		return fail(e, len - 1, "'%s' must name a file, not a "
 		    "directory", p->name);
+	if (p->flags & PF_SECRET) {
+		struct stat	st;
+
+		if (lstat(v, &st) == -1)
+			return fail(e, 0, "%s: %s", v, strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return fail(e, 0, "%s: not a regular file", v);
+		if (st.st_mode & 077)
+			return fail(e, 0, "%s: mode %04o: a secret must be "
+			    "readable by its owner only (chmod 600)", v,
+			    (unsigned)(st.st_mode & 07777));
+	}
 	return 0;
 }
 
@@ -358,7 +372,7 @@ check_redis(const char *s)
 	return 0;
 }
 
-/* check_store -- memory; redis://... is valid but not in this build */
+/* check_store -- memory, or redis://HOST:PORT[/DB] */
 static int
 check_store(const struct param *p, const char *v, struct pval *pv,
     struct perr *e)
@@ -367,11 +381,9 @@ check_store(const struct param *p, const char *v, struct pval *pv,
 
 	(void)p;
 	(void)pv;
-	if (strcmp(v, "memory") == 0)
+	if (strcmp(v, "memory") == 0 ||
+	    (strncmp(v, "redis://", 8) == 0 && check_redis(v + 8) == 0))
 		return 0;
-	if (strncmp(v, "redis://", 8) == 0 && check_redis(v + 8) == 0)
-		return fail(e, 0, "redis store not yet implemented in this "
-		    "build: use store = memory");
 	return fail(e, 0, "bad store '%s': expected memory or "
 	    "redis://HOST:PORT[/DB]", cfg_clip(t, sizeof(t), v, strlen(v)));
 }

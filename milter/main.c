@@ -23,6 +23,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <libgen.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -36,12 +38,16 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "compat.h"
 #include "diag.h"
 #include "dkimv.h"
 #include "log.h"
 #include "milter.h"
 #include "ratelimit.h"
 #include "rules.h"
+#include "state.h"
+#include "store_redis.h"
+#include "xalloc.h"
 
 #define STOP_GRACE_SECS	30	/* how long connections in flight may take at stop */
 
@@ -306,19 +312,89 @@ wait_sessions(void)
 		    STOP_GRACE_SECS);
 }
 
-/* serve -- run libmilter in its thread; reload and stop from signals */
-static int
-serve(const struct cfg *cfg, const sigset_t *set)
+/* save_state -- write the state file now (when there is one); log failures */
+static void
+save_state(const struct cfg *cfg, struct rl_store *store, int at_stop)
 {
+	struct buf	err = BUF_INIT;
+
+	if (cfg->state_file == NULL || cfg->state_file[0] == '\0')
+		return;
+	if (state_save(store, cfg->state_file, rl_now(), state_wallclock(),
+	    &err) == -1)
+		log_warn("state_file: cannot write: %s", buf_str(&err));
+	else if (at_stop)
+		log_info("state_file %s: %zu counter%s saved", cfg->state_file,
+		    rl_store_keys(store), rl_store_keys(store) == 1 ? "" : "s");
+	buf_free(&err);
+}
+
+/* load_state -- read the state file at start; a bad one is reported and ignored */
+static void
+load_state(const struct cfg *cfg, struct rl_store *store)
+{
+	struct state_stats st;
+	struct buf	 err = BUF_INIT;
+	char		*dir;
+
+	if (cfg->state_file == NULL || cfg->state_file[0] == '\0')
+		return;
+	if (access(cfg->state_file, F_OK) == -1 && errno == ENOENT)
+		log_info("state_file %s: none yet; counters start afresh",
+		    cfg->state_file);
+	else if (state_load(store, cfg->state_file,
+	    (size_t)cfg->store_max_keys, rl_now(), state_wallclock(), &st,
+	    &err) == -1)
+		log_warn("state_file: %s; ignored, counters start afresh",
+		    buf_str(&err));
+	else
+		log_info("state_file %s: %zu counter%s restored, %zu expired "
+		    "meanwhile", cfg->state_file, st.loaded,
+		    st.loaded == 1 ? "" : "s", st.expired);
+	/* tell now, not at stop, when it cannot be written */
+	dir = xstrdup(cfg->state_file);
+	if (access(dirname(dir), W_OK | X_OK) == -1)
+		log_warn("state_file %s: the directory is not writable by "
+		    "this user (%s): counters will not be saved",
+		    cfg->state_file, strerror(errno));
+	free(dir);
+	buf_free(&err);
+}
+
+/*
+ * serve -- run libmilter in its thread; reload and stop from signals;
+ * write the state file every state_interval and at stop
+ */
+static int
+serve(const struct cfg *cfg, const sigset_t *set, struct rl_store *store)
+{
+	struct pollfd	 pfd;
 	pthread_t	 tid;
-	int		 rc = 0, stopping = 0;
+	time_t		 next_save = 0;
+	int		 rc = 0, stopping = 0, wait_ms;
 	unsigned char	 c;
 	ssize_t		 n;
 
 	if (pthread_create(&tid, NULL, runner, &rc) != 0)
 		log_fatal(EX_OSERR, "cannot start the milter thread");
 	catch_signals(set);
+	if (cfg->state_interval > 0)
+		next_save = time(NULL) + (time_t)cfg->state_interval;
 	for (;;) {
+		wait_ms = -1;
+		if (next_save != 0) {
+			time_t now = time(NULL);
+
+			if (now >= next_save) {
+				save_state(cfg, store, 0);
+				next_save = now + (time_t)cfg->state_interval;
+			}
+			wait_ms = (int)(next_save - now) * 1000;
+		}
+		pfd.fd = sigpipe_fd[0];
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, wait_ms) <= 0)
+			continue;	/* EINTR, or time to save */
 		n = read(sigpipe_fd[0], &c, 1);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -330,6 +406,7 @@ serve(const struct cfg *cfg, const sigset_t *set)
 			log_info("stop: signal %d, waiting for %u connection%s",
 			    c, milter_active(), milter_active() == 1 ? "" : "s");
 			stopping = 1;
+			next_save = 0;
 			/*
 			 * libmilter stops serving sessions in flight at
 			 * smfi_stop(): let them finish first, with no new ones
@@ -341,9 +418,39 @@ serve(const struct cfg *cfg, const sigset_t *set)
 		}
 	}
 	(void)pthread_join(tid, NULL);
+	save_state(cfg, store, 1);
 	if (!stopping)
 		log_warn("libmilter stopped on its own (rc %d)", rc);
 	return stopping && rc == 0 ? 0 : EX_SOFTWARE;
+}
+
+/*
+ * make_store -- the rate counters: the memory store with the state file
+ * read into it, behind Redis when store = redis://
+ */
+static struct rl_store *
+make_store(const struct cfg *cfg, char *user, char *pass)
+{
+	struct rl_redis_conf rc;
+	struct rl_store	*local;
+	char		*host;
+
+	local = rl_store_memory((size_t)cfg->store_max_keys);
+	load_state(cfg, local);
+	if (strncmp(cfg->store, "redis://", 8) != 0)
+		return local;
+	memset(&rc, 0, sizeof(rc));
+	if (rl_redis_url(cfg->store, &rc, &host) == -1)
+		log_fatal(EX_CONFIG, "bad store %s", cfg->store);
+	rc.user = user;
+	rc.password = pass;
+	rc.connect_ms = 1000;
+	rc.command_ms = 250;
+	rc.pool = 16;
+	rc.tempfail = cfg->store_error == CFG_STORE_ERROR_TEMPFAIL;
+	local = rl_store_redis(&rc, local);
+	free(host);
+	return local;
 }
 
 /* start -- load everything, open the socket, drop privileges, serve */
@@ -356,6 +463,7 @@ start(const char *conf, int foreground, const sigset_t *set)
 	struct rules	*r = NULL;
 	struct rl_store	*store;
 	struct dns	*dns;
+	char		*user = NULL, *pass = NULL;
 	uid_t		 uid;
 	gid_t		 gid;
 	int		 rc;
@@ -381,11 +489,21 @@ start(const char *conf, int foreground, const sigset_t *set)
 		daemonise();
 	if (pipe(sigpipe_fd) == -1)
 		log_fatal(EX_OSERR, "pipe: %s", strerror(errno));
-	store = rl_store_memory(cfg.store_max_keys);
-	if (milter_open(&cfg, r, store, uid, gid, &err) == -1)
+	/* the Redis password file may be readable by root only */
+	if (strncmp(cfg.store, "redis://", 8) == 0 &&
+	    cfg.store_password_file[0] != '\0' &&
+	    rl_redis_secret(cfg.store_password_file, &user, &pass, &err) == -1)
+		log_fatal(EX_CONFIG, "store_password_file: %s", buf_str(&err));
+	if (milter_open(&cfg, r, uid, gid, &err) == -1)
 		log_fatal(EX_UNAVAILABLE, "%s", buf_str(&err));
 	write_pid(cfg.pid_file, uid, gid);
 	drop_privileges(uid, gid);
+	store = make_store(&cfg, user, pass);
+	if (pass != NULL)
+		explicit_bzero(pass, strlen(pass));
+	free(user);
+	free(pass);
+	milter_set_store(store);
 	/* after the fork and the drop: its threads run as the mxgate user */
 	if ((dns = dns_new(cfg.dns_forwarders, &err)) == NULL ||
 	    dns_start(dns, &err) == -1)
@@ -401,7 +519,7 @@ start(const char *conf, int foreground, const sigset_t *set)
 	    cfg.dns_forwarders != NULL && cfg.dns_forwarders[0] != '\0' ?
 	    cfg.dns_forwarders : "recursive");
 	rules_unref(r);
-	rc = serve(&cfg, set);
+	rc = serve(&cfg, set, store);
 	if (unlink(cfg.pid_file) == -1 && errno != ENOENT)
 		log_warn("cannot remove %s: %s", cfg.pid_file, strerror(errno));
 	log_info("mxgate stopped");
@@ -410,8 +528,8 @@ start(const char *conf, int foreground, const sigset_t *set)
 	if (milter_active() == 0) {
 		dkimv_shutdown();
 		dns_free(dns);
+		rl_store_free(store);
 	}
-	rl_store_free(store);
 	buf_free(&warn);
 	buf_free(&err);
 	buf_free(&sum);

@@ -474,13 +474,12 @@ socket_path(const char *spec)
  * daemon's owner so that it can be removed at exit.
  */
 int
-milter_open(const struct cfg *cfg, struct rules *rules, struct rl_store *store,
-    uid_t uid, gid_t gid, struct buf *err)
+milter_open(const struct cfg *cfg, struct rules *rules, uid_t uid, gid_t gid,
+    struct buf *err)
 {
 	const char	*path = socket_path(cfg->socket);
 
 	cur_cfg = cfg;
-	cur_store = store;
 	milter_set_rules(rules);
 	if (smfi_register(desc) != MI_SUCCESS) {
 		buf_puts(err, "smfi_register failed");
@@ -512,6 +511,13 @@ void
 milter_set_dns(struct dns *dns)
 {
 	cur_dns = dns;
+}
+
+/* milter_set_store -- the rate counters of new sessions (before milter_main) */
+void
+milter_set_store(struct rl_store *store)
+{
+	cur_store = store;
 }
 
 /* milter_main -- serve until milter_stop(); 0 or -1 */

@@ -19,13 +19,14 @@
 #include "ratelimit.h"
 #include "rules.h"
 
-int	milter_open(const struct cfg *, struct rules *, struct rl_store *,
+int	milter_open(const struct cfg *, struct rules *,
 	    uid_t, gid_t, struct buf *);
 int	milter_main(void);
 void	milter_stop(void);
 int	milter_unlisten(void);
 void	milter_set_rules(struct rules *);
 void	milter_set_dns(struct dns *);
+void	milter_set_store(struct rl_store *);
 unsigned milter_active(void);
 void	milter_version(struct buf *);
 

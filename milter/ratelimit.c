@@ -2,7 +2,7 @@
  * ratelimit -- checking and counting limits (see ratelimit.h, store.h).
  *
  * A check builds one cell per window of the limit for one key value: the
- * cell key is "NAME\0W\0VALUE" (W the window's index as a digit),
+ * cell key is "NAME\0W\0VALUE" (W the window's length, see window_name),
  * inc = cost * W / N and tau = B * W / N in nanoseconds, computed in 128
  * bits and saturated, so that `rate 2/1h` gives exactly 1800 s and no
  * window, N or cost overflows. All windows of a key go to the store in
@@ -86,6 +86,13 @@ void
 rl_set_clock(uint64_t (*fn)(void))
 {
 	clock_fn = fn != NULL ? fn : default_clock;
+}
+
+/* rl_now -- the clock counters run on (monotonic nanoseconds) */
+uint64_t
+rl_now(void)
+{
+	return clock_fn();
 }
 
 /* rl_store_free -- free a store (NULL is fine) */
@@ -334,6 +341,27 @@ worse(struct rl_result *res, const struct rl_result *r, int *have)
 }
 
 /*
+ * window_name -- the middle of a cell key: the window's length ("1h"),
+ * and "#I" after it when an earlier window of the limit has the same
+ * length (so a changed rate keeps its counters, a changed window starts
+ * afresh, and a Redis key reads "mxgate:NAME:1h:VALUE")
+ */
+static void
+window_name(const struct rl_limit *l, unsigned i, struct buf *b)
+{
+	char		d[32];
+	unsigned	j;
+
+	num_format_duration(l->window[i].secs, d, sizeof(d));
+	buf_puts(b, d);
+	for (j = 0; j < i; j++)
+		if (l->window[j].secs == l->window[i].secs) {
+			buf_printf(b, "#%u", i);
+			break;
+		}
+}
+
+/*
  * plan -- the windows of l for key value kv and cost c, and the cells of
  * those that go to the store (their keys in *keys, pointers set after);
  * returns the number of windows (unlimited ones are left out).
@@ -366,7 +394,7 @@ plan(const struct rl_limit *l, const struct rl_event *ev, const char *kv,
 			off[*nc] = keys->len;
 			buf_puts(keys, l->name);
 			buf_putc(keys, '\0');
-			buf_putc(keys, '0' + (int)i);
+			window_name(l, i, keys);
 			buf_putc(keys, '\0');
 			buf_puts(keys, kv);
 			cell[*nc].keylen = keys->len - off[*nc];

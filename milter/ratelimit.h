@@ -126,5 +126,6 @@ void	rl_conn_close(struct rl_store *, struct rl_held *);
 
 void	rl_limit_free(struct rl_limit *);
 void	rl_set_clock(uint64_t (*)(void));
+uint64_t rl_now(void);
 
 #endif

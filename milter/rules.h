@@ -66,7 +66,10 @@ struct rules_env {
 	 * stage must be deferred (a DNS list with on_error tempfail failed)
 	 */
 	int	(*fact)(void *, int, struct fact_value *);
-	/* check a limit for the current event (rl_check with the session's identity); 0 or -1 */
+	/*
+	 * check a limit for the current event (rl_check with the session's
+	 * identity); 0, -1, or RULES_STORE_ERROR when the store failed
+	 */
 	int	(*limit)(void *, const struct rl_limit *, struct rl_result *);
 	/* a matching non-terminal or monitor rule */
 	void	(*matched)(void *, const struct rules_match *);
@@ -81,6 +84,7 @@ struct rules_needs {
 };
 
 #define RULES_DEFER	(-2)
+#define RULES_STORE_ERROR (-3)	/* a limit could not be checked (store_error = tempfail) */
 
 struct rules *rules_load(const char *, struct diag *);
 void	 rules_ref(struct rules *);

@@ -140,8 +140,8 @@ expr_eval(const struct expr *e, const struct rules_env *env,
 		return a < 0 ? a : !a;
 	case EX_LIMIT:
 		memset(&ra, 0, sizeof(ra));
-		if (env->limit(env->arg, e->limit, &ra) == -1)
-			return -1;
+		if ((a = env->limit(env->arg, e->limit, &ra)) < 0)
+			return a;
 		if (!ra.exceeded)
 			return 0;
 		*wl = e->limit;

@@ -251,7 +251,8 @@ limit_get(void *arg, const struct rl_limit *l, struct rl_result *res)
 	struct rl_event	 ev;
 
 	event_fill(s, &ev);
-	return rl_check(s->store, l, &ev, res);
+	/* only a store that failed with store_error = tempfail says -1 */
+	return rl_check(s->store, l, &ev, res) == -1 ? RULES_STORE_ERROR : 0;
 }
 
 /* session_src -- what verdict.c needs from this session at a stage */
@@ -335,6 +336,8 @@ run_stage(struct session *s, enum stage st, struct verdict *v)
 		buf_free(&names);
 		return rc;
 	}
+	if (rc == RULES_STORE_ERROR)
+		return verdict_store(v, st, &src);
 	if (rc < 0) {
 		verdict_internal(v, st,
 		    s->cfg->on_internal_error == CFG_ON_ERROR_ACCEPT, &src);

@@ -3,8 +3,9 @@
  * shared backend (Redis) can replace the memory one. Internal to
  * ratelimit.c and the store_*.c backends.
  *
- * A key is "NAME\0W\0VALUE": the limit name, the window's index as one
- * digit ('c' for a concurrency counter) and the key value. Keys are byte
+ * A key is "NAME\0W\0VALUE": the limit name, the window ("1h", "1h#1"
+ * for a second window of the same length, 'c' for a concurrency counter)
+ * and the key value. Keys are byte
  * strings with a length (they hold NULs).
  *
  * gcra(store, cells, n, now, commit) takes every cell of one check (all
@@ -21,6 +22,12 @@
  * conc(store, key, len, delta, &value) adds delta (+1, -1 or 0 to read)
  * to a concurrency counter and gives its new value; a counter that drops
  * to 0 is forgotten; -1 never takes it below 0. Returns 0 or -1.
+ *
+ * each(store, now, fn, arg) calls fn(arg, key, len, level) for every GCRA
+ * cell whose state has not decayed (tat > now; level = tat - now), for
+ * the state file; fn returning -1 stops the walk (each returns -1 then).
+ * put(store, key, len, tat) sets a cell's tat (a state file being read).
+ * A networked store hands both to its local fallback store.
  *
  * keys() counts the keys held; free() frees the store. Every operation is
  * thread-safe.
@@ -45,6 +52,9 @@ struct rl_store;
 struct rl_store_ops {
 	int	(*gcra)(struct rl_store *, struct rl_cell *, size_t, uint64_t, int);
 	int	(*conc)(struct rl_store *, const char *, size_t, int, uint64_t *);
+	int	(*each)(struct rl_store *, uint64_t,
+		    int (*)(void *, const char *, size_t, uint64_t), void *);
+	int	(*put)(struct rl_store *, const char *, size_t, uint64_t);
 	size_t	(*keys)(struct rl_store *);
 	void	(*free)(struct rl_store *);
 };

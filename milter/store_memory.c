@@ -288,6 +288,38 @@ mem_conc(struct rl_store *s, const char *key, size_t len, int delta,
 	return 0;
 }
 
+/* mem_each -- see store.h: the GCRA cells that still hold state, oldest first */
+static int
+mem_each(struct rl_store *s, uint64_t now,
+    int (*fn)(void *, const char *, size_t, uint64_t), void *arg)
+{
+	struct mstore	*m = (struct mstore *)s;
+	struct mcell	*c;
+	int		 rc = 0;
+
+	pthread_mutex_lock(&m->lock);
+	for (c = m->oldest; c != NULL && rc == 0; c = c->newer)
+		if (c->tat > now)
+			rc = fn(arg, c->key, c->len, c->tat - now);
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+/* mem_put -- set the tat of a GCRA cell, created when needed */
+static int
+mem_put(struct rl_store *s, const char *key, size_t len, uint64_t tat)
+{
+	struct mstore	*m = (struct mstore *)s;
+	struct mcell	*c;
+
+	pthread_mutex_lock(&m->lock);
+	c = get(m, key, len, 1, m->now);
+	if (!c->conc)
+		c->tat = tat;
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
 /* mem_keys -- cells kept */
 static size_t
 mem_keys(struct rl_store *s)
@@ -320,7 +352,7 @@ mem_free(struct rl_store *s)
 }
 
 static const struct rl_store_ops mem_ops = {
-	mem_gcra, mem_conc, mem_keys, mem_free
+	mem_gcra, mem_conc, mem_each, mem_put, mem_keys, mem_free
 };
 
 /* rl_store_memory -- a memory store keeping at most max_keys cells */

@@ -388,36 +388,31 @@ verdict_internal(struct verdict *v, enum stage stage, int accept,
 }
 
 /*
- * verdict_dnsbl -- DNS lists with on_error = tempfail failed where a rule
- * needed them: 451 4.4.3 naming them (their public names), with the
- * footer and a reference; in monitor mode only logged (would_tempfail).
- * Returns 1 when the verdict takes effect.
+ * fault -- a check that could not be made where a rule needed it: 451
+ * with the text, the footer and a reference, as rule `rule`; in monitor
+ * mode only logged (would_tempfail). Returns 1 when the verdict takes
+ * effect.
  */
-int
-verdict_dnsbl(struct verdict *v, enum stage stage, const char *lists,
-    const struct verdict_src *src)
+static int
+fault(struct verdict *v, enum stage stage, const char *rule,
+    const char *ecode, struct buf *text, const struct verdict_src *src)
 {
 	struct rules_match m;
 	struct vctx	c;
 	struct reply	r;
-	struct buf	text = BUF_INIT;
 
 	verdict_clear(v);
 	verdict_new_ref(v->ref);
 	memset(&m, 0, sizeof(m));
-	m.rule = "dnsbl-error";
+	m.rule = rule;
 	m.stage = stage;
 	m.action = RA_TEMPFAIL;
 	m.code = "451";
-	m.ecode = "4.4.3";
+	m.ecode = ecode;
 	c.m = &m;
 	c.src = src;
 	c.ref = v->ref;
-	buf_printf(&text, "Your address could not be checked against %s: the "
-	    "DNS list did not answer. This is temporary; please try again "
-	    "later.", lists);
-	finish_reply(&r, m.code, m.ecode, &text, 1, &c);
-	buf_free(&text);
+	finish_reply(&r, m.code, m.ecode, text, 1, &c);
 	log_decision(&m, src, src->monitor_mode ? "would_tempfail" : "tempfail",
 	    v->ref, &r, NULL);
 	if (src->monitor_mode) {
@@ -427,4 +422,44 @@ verdict_dnsbl(struct verdict *v, enum stage stage, const char *lists,
 	v->reply = r;
 	v->kind = VERDICT_TEMPFAIL;
 	return 1;
+}
+
+/*
+ * verdict_dnsbl -- DNS lists with on_error = tempfail failed where a rule
+ * needed them: 451 4.4.3 naming them (their public names). Returns 1 when
+ * the verdict takes effect.
+ */
+int
+verdict_dnsbl(struct verdict *v, enum stage stage, const char *lists,
+    const struct verdict_src *src)
+{
+	struct buf	text = BUF_INIT;
+	int		rc;
+
+	buf_printf(&text, "Your address could not be checked against %s: the "
+	    "DNS list did not answer. This is temporary; please try again "
+	    "later.", lists);
+	rc = fault(v, stage, "dnsbl-error", "4.4.3", &text, src);
+	buf_free(&text);
+	return rc;
+}
+
+/*
+ * verdict_store -- the shared rate counters (Redis) were unreachable
+ * where a rule needed a limit and store_error = tempfail: 451 4.3.0.
+ * Returns 1 when the verdict takes effect.
+ */
+int
+verdict_store(struct verdict *v, enum stage stage,
+    const struct verdict_src *src)
+{
+	struct buf	text = BUF_INIT;
+	int		rc;
+
+	buf_puts(&text, "Sending limits cannot be checked right now (the "
+	    "rate counter store is unreachable). This is temporary; please "
+	    "try again later.");
+	rc = fault(v, stage, "store-error", "4.3.0", &text, src);
+	buf_free(&text);
+	return rc;
 }

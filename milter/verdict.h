@@ -60,5 +60,7 @@ void	verdict_internal(struct verdict *, enum stage, int,
 	    const struct verdict_src *);
 int	verdict_dnsbl(struct verdict *, enum stage, const char *,
 	    const struct verdict_src *);
+int	verdict_store(struct verdict *, enum stage,
+	    const struct verdict_src *);
 
 #endif

@@ -53,9 +53,11 @@ static const struct {
 	F(dns_forwarders, K_STR, NULL),
 	F(dns_timeout, K_U64, NULL),
 	F(store, K_STR, NULL),
+	F(store_password_file, K_STR, NULL),
 	F(store_max_keys, K_U64, NULL),
 	F(store_error, K_ENUM, sterr_w),
 	F(state_file, K_STR, NULL),
+	F(state_interval, K_U64, NULL),
 	F(add_auth_results, K_ENUM, bool_w),
 	F(dkim_max_signatures, K_U64, NULL),
 #undef F
@@ -166,9 +168,11 @@ static const struct {
 	{ "dns_forwarders", "" },
 	{ "dns_timeout", "5" },
 	{ "store", "memory" },
+	{ "store_password_file", "" },
 	{ "store_max_keys", "1000000" },
 	{ "store_error", "fallback" },
 	{ "state_file", "" },
+	{ "state_interval", "0" },
 	{ "add_auth_results", "yes" },
 	{ "dkim_max_signatures", "8" },
 };
@@ -284,14 +288,16 @@ static const struct {
 	  "dns_forwarders", "127.0.0.1, ::1@5353,192.0.2.1@53", "" },
 	{ "# x\n  dns_timeout = 1m\n", "dns_timeout", "60", "" },
 	{ "dns_timeout = 30\n", "dns_timeout", "30", "" },
-	/* not yet implemented: accepted, stored, and warned about */
-	{ "store_error = tempfail\n", "store_error", "tempfail",
-	  NOTYET(1, 1) "store_error is not yet implemented in this build "
-	  "and has no effect\n" },
+	{ "store_error = tempfail\n", "store_error", "tempfail", "" },
 	{ "state_file = /var/lib/mxgate/state\n", "state_file",
-	  "/var/lib/mxgate/state",
-	  NOTYET(1, 1) "state_file is not yet implemented in this build "
-	  "and has no effect\n" },
+	  "/var/lib/mxgate/state", "" },
+	{ "state_interval = 5m\n", "state_interval", "300", "" },
+	{ "store = redis://127.0.0.1:6379\n", "store",
+	  "redis://127.0.0.1:6379", "" },
+	{ "store = redis://[::1]:6379/2\n", "store", "redis://[::1]:6379/2",
+	  "" },
+	{ "store = redis://redis.example.net:6380/15\n", "store",
+	  "redis://redis.example.net:6380/15", "" },
 	{ "add_auth_results = no\n", "add_auth_results", "no", "" },
 	{ "add_auth_results = yes\n", "add_auth_results", "yes", "" },
 	{ "dkim_max_signatures = 64\n", "dkim_max_signatures", "64", "" },
@@ -464,10 +470,19 @@ static const struct {
 	  "1.0.0.6,1.0.0.7,1.0.0.8\n",
 	  "$F:1:146: error: more than 16 dns_forwarders\n" },
 	/* store */
-	{ "store = redis://127.0.0.1:6379\n", "$F:1:9: error: redis store not "
-	  "yet implemented in this build: use store = memory\n" },
-	{ "store = redis://[::1]:6379/2\n", "$F:1:9: error: redis store not "
-	  "yet implemented in this build: use store = memory\n" },
+	{ "store = redis://127.0.0.1:65536\n", "$F:1:9: error: bad store "
+	  "'redis://127.0.0.1:65536': expected memory or "
+	  "redis://HOST:PORT[/DB]\n" },
+	{ "store = redis://[::1]:6379/x\n", "$F:1:9: error: bad store "
+	  "'redis://[::1]:6379/x': expected memory or redis://HOST:PORT[/DB]\n" },
+	{ "store_password_file = redis.pass\n", "$F:1:23: error: "
+	  "'store_password_file' must be an absolute path\n" },
+	{ "store_password_file = /nonexistent/redis.pass\n", "$F:1:23: error: "
+	  "/nonexistent/redis.pass: No such file or directory\n" },
+	{ "store_password_file = /\n", "$F:1:23: error: "
+	  "'store_password_file' must name a file, not a directory\n" },
+	{ "state_interval = 2d\n", "$F:1:18: error: state_interval = 2d is out "
+	  "of range (0s to 1d)\n" },
 	{ "store = redis://localhost\n", "$F:1:9: error: bad store "
 	  "'redis://localhost': expected memory or redis://HOST:PORT[/DB]\n" },
 	{ "store = disk\n", "$F:1:9: error: bad store 'disk': expected memory "
@@ -549,19 +564,15 @@ START_TEST(test_all_errors)
 	    "$F:7:17: error: bad mode '9' for 'socket_mode': expected an octal "
 	    "number from 0000 to 0777\n"
 	    "$F:9:1: error: 'user' given twice (first on line 3)\n"
-	    "$F:10:9: error: redis store not yet implemented in this build: "
-	    "use store = memory\n"
 	    "$F:11:15: error: dns_timeout = 90s is out of range (1s to 1m)\n");
-	expand(&wantw,
-	    "$F:8:1: warning: state_file is not yet implemented in this build "
-	    "and has no effect\n");
+	expand(&wantw, "");
 	ck_assert_str_eq(buf_str(&d.out), buf_str(&want));
-	ck_assert_uint_eq(d.errors, 7);
+	ck_assert_uint_eq(d.errors, 6);
 	ck_assert_str_eq(buf_str(&w), buf_str(&wantw));
 	/* bad values keep the default; good ones are set */
 	ck_assert_int_eq(c.mode, CFG_MODE_ENFORCE);
 	ck_assert_uint_eq(c.socket_mode, 0660);
-	ck_assert_str_eq(c.store, "memory");
+	ck_assert_str_eq(c.store, "redis://r:1");
 	ck_assert_uint_eq(c.dns_timeout, 5);
 	ck_assert_str_eq(c.user, "postfixfilter");
 	ck_assert_str_eq(c.dns_forwarders, "127.0.0.1@5353");
