@@ -317,15 +317,16 @@ static void
 save_state(const struct cfg *cfg, struct rl_store *store, int at_stop)
 {
 	struct buf	err = BUF_INIT;
+	int		n;
 
 	if (cfg->state_file == NULL || cfg->state_file[0] == '\0')
 		return;
-	if (state_save(store, cfg->state_file, rl_now(), state_wallclock(),
-	    &err) == -1)
+	if ((n = state_save(store, cfg->state_file, rl_now(), state_wallclock(),
+	    &err)) == -1)
 		log_warn("state_file: cannot write: %s", buf_str(&err));
 	else if (at_stop)
-		log_info("state_file %s: %zu counter%s saved", cfg->state_file,
-		    rl_store_keys(store), rl_store_keys(store) == 1 ? "" : "s");
+		log_info("state_file %s: %d counter%s saved", cfg->state_file,
+		    n, n == 1 ? "" : "s");
 	buf_free(&err);
 }
 

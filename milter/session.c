@@ -28,6 +28,7 @@
 #include "xalloc.h"
 
 
+static time_t	conn_warned, msg_warned;	/* store failures, logged once a minute */
 static int	limit_get(void *, const struct rl_limit *, struct rl_result *);
 static void	matched(void *, const struct rules_match *);
 static void	event_fill(struct session *, struct rl_event *);
@@ -396,7 +397,8 @@ session_connect(struct session *s, const char *hostname,
 	}
 	event_fill(s, &ev);
 	if (rl_commit_connection(s->store, rules_limits(s->rules), nl, &ev) < 0)
-		log_warn("NOQUEUE: rate counters: cannot count the connection of %s",
+		log_warn_limited(&conn_warned, "NOQUEUE: rate counters: cannot "
+		    "count the connection of %s (logged at most once a minute)",
 		    s->ipstr);
 	s->held = rl_conn_open(s->store, rules_limits(s->rules), nl, &ev);
 	if (s->plan.connect_only && v->kind == VERDICT_CONTINUE)
@@ -577,7 +579,8 @@ session_eom(struct session *s, const char *qid, struct verdict *v)
 	event_fill(s, &ev);
 	if (rl_commit_message(s->store, rules_limits(s->rules),
 	    rules_nlimits(s->rules), &ev) < 0)
-		log_warn("%s: rate counters: cannot count the message",
+		log_warn_limited(&msg_warned, "%s: rate counters: cannot count "
+		    "the message (logged at most once a minute)",
 		    s->queue_id ? s->queue_id : "NOQUEUE");
 }
 

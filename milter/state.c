@@ -4,13 +4,15 @@
  * state_save(store, path, mono, wall, err) and state_load(store, path,
  * max_keys, mono, wall, stats, err) take the clocks as arguments (the
  * monotonic one of ratelimit.c, the wall clock in nanoseconds), so tests
- * can move time. Both return 0, or -1 with the reason in err.
+ * can move time. state_save returns the number of cells written,
+ * state_load 0; both -1 with the reason in err.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,7 +113,7 @@ sync_dir(const char *path)
 	free(copy);
 }
 
-/* state_save -- write the store's live cells to path, atomically */
+/* state_save -- write the store's live cells to path, atomically; how many, or -1 */
 int
 state_save(struct rl_store *s, const char *path, uint64_t mono, uint64_t wall,
     struct buf *err)
@@ -149,7 +151,7 @@ state_save(struct rl_store *s, const char *path, uint64_t mono, uint64_t wall,
 		goto done;
 	}
 	sync_dir(path);
-	rc = 0;
+	rc = (int)(w.n > INT_MAX ? INT_MAX : w.n);
 done:
 	if (fd != -1)
 		close(fd);

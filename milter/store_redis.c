@@ -735,7 +735,8 @@ rl_redis_url(const char *url, struct rl_redis_conf *conf, char **host)
 /*
  * rl_redis_secret -- read the password file: a regular file that only
  * its owner may read or write (mode 0600 or 0400), holding "PASSWORD" or
- * "USER PASSWORD" on its first line. 0 with *user (or NULL) and *pass
+ * "USER PASSWORD" on its first line (the password is what follows the
+ * first space, so a password with spaces needs the user: "default a b"). 0 with *user (or NULL) and *pass
  * malloc'd, or -1 with the reason in err.
  */
 int
@@ -781,7 +782,7 @@ rl_redis_secret(const char *path, char **user, char **pass, struct buf *err)
 	}
 	if ((sp = strchr(line, ' ')) != NULL) {
 		*sp = '\0';
-		if (line[0] == '\0' || sp[1] == '\0' || strchr(sp + 1, ' ')) {
+		if (line[0] == '\0' || sp[1] == '\0' || sp[1] == ' ') {
 			buf_printf(err, "%s: expected PASSWORD or USER PASSWORD",
 			    path);
 			goto fail;

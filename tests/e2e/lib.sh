@@ -40,6 +40,7 @@ H=                      # the temporary directory of this harness
 NS=                     # the network namespace
 PF=                     # the Postfix config_directory
 MXPID=                  # the running mxgate, if any
+MX2PID=                 # the second mxgate (h_mxgate2_start), if any
 MXRC=                   # exit status of the last mxgate stopped
 SILENTPID=              # the silent DNS listener, if any
 E2E_PASS=0
@@ -227,6 +228,9 @@ EOF
 		svc="$a:2587/inet = $a:2587 inet n - n - - smtpd"
 		postconf -c "$PF" -Me "$svc -o milter_macro_daemon_name=submission -o smtpd_sasl_auth_enable=yes"
 	done
+	# a second submission listener with a second mxgate (h_mxgate2_start)
+	svc="127.0.0.1:2588/inet = 127.0.0.1:2588 inet n - n - - smtpd"
+	postconf -c "$PF" -Me "$svc -o milter_macro_daemon_name=submission -o smtpd_sasl_auth_enable=yes -o smtpd_milters=unix:$H/run/mxgate2.sock"
 	postconf -c "$PF" -Me "127.0.0.1:2526/inet = 127.0.0.1:2526 inet n - n - - smtpd -o milter_default_action=tempfail"
 	postconf -c "$PF" -Me "127.0.0.1:2527/inet = 127.0.0.1:2527 inet n - n - - smtpd -o smtpd_milters="
 }
@@ -267,6 +271,42 @@ h_mxgate_start() {
 		stop_pid "$MXPID" 5
 		die "mxgate did not open its socket: $(tail -n 5 "$H/log/mxgate.log" | tr '\n' '|')"
 	fi
+}
+
+# h_mxgate2_start CONF -- a second mxgate (the 127.0.0.1:2588 listener's)
+# with its own configuration file: socket $H/run/mxgate2.sock, log
+# $H/log/mxgate2.log; its pid in MX2PID
+h_mxgate2_start() {
+	rm -f "$H/run/mxgate2.sock"
+	(cd "$H" && exec ip netns exec "$NS" "$MXGATE" -f -c "$1" \
+	    </dev/null >>"$H/log/mxgate2.log" 2>&1) &
+	MX2PID=$!
+	if ! wait_until 15 test -S "$H/run/mxgate2.sock"; then
+		stop_pid "$MX2PID" 5
+		die "mxgate2 did not open its socket: $(tail -n 5 "$H/log/mxgate2.log" | tr '\n' '|')"
+	fi
+}
+
+# h_redis [REDIS-SERVER-OPTION...] -- redis-server on 127.0.0.1:6390 in the
+# namespace, no persistence, its pid in $H/run/redis.pid
+h_redis() {
+	command -v redis-server >/dev/null || die "redis-server is not installed"
+	mkdir -p "$H/redis"
+	nsx redis-server --bind 127.0.0.1 --port 6390 --daemonize yes \
+	    --pidfile "$H/run/redis.pid" --logfile "$H/log/redis.log" \
+	    --dir "$H/redis" --save '' --appendonly no "$@" >/dev/null ||
+		die "redis-server did not start"
+	wait_until 10 test -s "$H/run/redis.pid" || die "redis wrote no pid file"
+	wait_until 10 nsx bash -c 'exec 3<>/dev/tcp/127.0.0.1/6390' ||
+		die "redis does not listen on 127.0.0.1:6390"
+}
+
+# h_redis_stop -- stop the redis-server of h_redis and wait for it
+h_redis_stop() {
+	local pid
+	pid=$(pid_of "$H/run/redis.pid")
+	[[ -n $pid ]] && stop_pid "$pid" 10
+	rm -f "$H/run/redis.pid"
 }
 
 # h_mxgate_stop -- SIGTERM mxgate and wait; its exit status in MXRC
@@ -369,6 +409,8 @@ h_down() {
 	[[ -n $master ]] && stop_pid "$master" 15
 	pid=$(pid_of "$H/run/nsd.pid")
 	[[ -n $pid ]] && stop_pid "$pid" 10
+	pid=$(pid_of "$H/run/redis.pid")
+	[[ -n $pid ]] && stop_pid "$pid" 10
 	if [[ -n $SILENTPID ]]; then
 		stop_pid "$SILENTPID" 5
 		wait "$SILENTPID" 2>/dev/null || true
@@ -378,6 +420,11 @@ h_down() {
 		stop_pid "$MXPID" 35
 		wait "$MXPID" 2>/dev/null || true
 		MXPID=
+	fi
+	if [[ -n ${MX2PID:-} ]]; then
+		stop_pid "$MX2PID" 35
+		wait "$MX2PID" 2>/dev/null || true
+		MX2PID=
 	fi
 	if ip netns pids "$NS" >/dev/null 2>&1; then
 		# only processes of this harness can live in its namespace

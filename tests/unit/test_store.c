@@ -168,7 +168,7 @@ START_TEST(test_state_round_trip)
 	rl_set_clock(fake_clock);
 	now_ns = 5000 * S;
 	a = block(l, "alice");
-	ck_assert_int_eq(state_save(a, f, now_ns, wall, &err), 0);
+	ck_assert_int_eq(state_save(a, f, now_ns, wall, &err), 1);
 	ck_assert_int_eq(stat(f, &sb), 0);
 	ck_assert_uint_eq(sb.st_mode & 0777, 0600);
 	ck_assert_int_eq(access(path_in("state.tmp"), F_OK), -1);
@@ -237,7 +237,7 @@ START_TEST(test_state_damaged)
 	rl_set_clock(fake_clock);
 	now_ns = 5000 * S;
 	a = block(l, "alice");
-	ck_assert_int_eq(state_save(a, f, now_ns, 100 * S, &err), 0);
+	ck_assert_int_eq(state_save(a, f, now_ns, 100 * S, &err), 1);
 	ck_assert_int_eq(stat(f, &sb), 0);
 	keep = damage[_i].cut == -1 ? sb.st_size : damage[_i].cut < -1 ?
 	    sb.st_size + damage[_i].cut + 1 : damage[_i].cut;
@@ -383,7 +383,7 @@ START_TEST(test_state_many)
 		(void)snprintf(u, sizeof(u), "user%d", i);
 		ck_assert_int_eq(rl_commit_message(a, LIMS(&l), 1, &ev), 0);
 	}
-	ck_assert_int_eq(state_save(a, path_in("many"), now_ns, 0, &err), 0);
+	ck_assert_int_eq(state_save(a, path_in("many"), now_ns, 0, &err), 3000);
 	ck_assert_int_eq(state_load(b, path_in("many"), 5000, now_ns, 0, &st,
 	    &err), 0);
 	ck_assert_uint_eq(st.loaded, 3000);
@@ -892,7 +892,8 @@ static const struct {
 	{ "pw\n", 0604, 0, NULL, NULL, "owner only" },
 	{ "\n", 0600, 0, NULL, NULL, "no password" },
 	{ "", 0600, 0, NULL, NULL, "no password" },
-	{ "a b c\n", 0600, 0, NULL, NULL, "USER PASSWORD" },
+	{ "a b c\n", 0600, 1, "a", "b c", NULL },
+	{ "a  b\n", 0600, 0, NULL, NULL, "USER PASSWORD" },
 	{ " pw\n", 0600, 0, NULL, NULL, "USER PASSWORD" },
 };
 
