@@ -6,7 +6,8 @@
  * inc = cost * W / N and tau = B * W / N in nanoseconds, computed in 128
  * bits and saturated, so that `rate 2/1h` gives exactly 1800 s and no
  * window, N or cost overflows. All windows of a key go to the store in
- * one call (one round trip for a networked store). The limit is exceeded
+ * one call (one round trip for a networked store), and a commit sends the
+ * cells of every limit and key it counts in one call too. The limit is exceeded
  * when any cell must wait; the longest wait is the one reported (that is
  * when every window admits the event). Several keys: each is checked and
  * counted on its own and all must admit.
@@ -531,18 +532,69 @@ rl_check(struct rl_store *s, const struct rl_limit *l,
 }
 
 /*
+ * A batch: the cells of every limit and key of one commit, sent to the
+ * store in one call (one round trip for Redis, however many limits).
+ * Keys are kept by offset until the call, since the buffer moves.
+ */
+struct batch {
+	struct rl_cell	*cell;
+	size_t		*off;
+	size_t		 n, cap;
+	struct buf	 keys;
+	struct buf	 tmp;
+};
+
+/* batch_add -- the cells of limit l for key value kv and cost c */
+static void
+batch_add(struct batch *b, const struct rl_limit *l, const struct rl_event *ev,
+    const char *kv, uint64_t c)
+{
+	struct rl_cell	cell[RL_MAX_WINDOWS];
+	struct win	win[RL_MAX_WINDOWS];
+	unsigned	i, nc;
+
+	buf_reset(&b->tmp);
+	(void)plan(l, ev, kv, c, win, cell, &nc, &b->tmp);
+	for (i = 0; i < nc; i++) {
+		if (b->n == b->cap) {
+			b->cap = b->cap ? b->cap * 2 : 16;
+			b->cell = xreallocarray(b->cell, b->cap, sizeof(*b->cell));
+			b->off = xreallocarray(b->off, b->cap, sizeof(*b->off));
+		}
+		b->off[b->n] = b->keys.len;
+		buf_append(&b->keys, cell[i].key, cell[i].keylen);
+		b->cell[b->n++] = cell[i];
+	}
+}
+
+/* batch_run -- count every cell of the batch at once; 0 or -1; frees it */
+static int
+batch_run(struct rl_store *s, struct batch *b)
+{
+	size_t	i;
+	int	rc = 0;
+
+	for (i = 0; i < b->n; i++)
+		b->cell[i].key = b->keys.data + b->off[i];
+	if (b->n > 0)
+		rc = s->ops->gcra(s, b->cell, b->n, clock_fn(), 1);
+	free(b->cell);
+	free(b->off);
+	buf_free(&b->keys);
+	buf_free(&b->tmp);
+	return rc;
+}
+
+/*
  * commit_domains -- for keys with rcpt_domain: count once per distinct
  * domain of the pending recipients (recipients: those of the domain)
  */
-static int
-commit_domains(struct rl_store *s, const struct rl_limit *l,
-    const struct rl_key *k, const struct rl_event *ev, struct buf *kv,
-    struct buf *keys)
+static void
+commit_domains(struct batch *b, const struct rl_limit *l,
+    const struct rl_key *k, const struct rl_event *ev, struct buf *kv)
 {
-	struct rl_result r;
 	uint64_t	 c, pending;
 	size_t		 i, j;
-	int		 rc = 0;
 
 	for (i = 0; i < ev->npending; i++) {
 		for (j = 0; j < i; j++)
@@ -551,58 +603,53 @@ commit_domains(struct rl_store *s, const struct rl_limit *l,
 		if (j < i || key_value(k, ev, ev->pending[i], kv) == -1)
 			continue;
 		c = cost(l, k, ev, ev->pending[i], 0, &pending);
-		if (check_key(s, l, ev, kv->data, c, 0, 1, keys, &r) == -1)
-			rc = -1;
+		batch_add(b, l, ev, kv->data, c);
 	}
-	return rc;
 }
 
-/* commit_limit -- count the event for every key of one limit */
-static int
-commit_limit(struct rl_store *s, const struct rl_limit *l,
-    const struct rl_event *ev, struct buf *kv, struct buf *keys)
+/* commit_limit -- the cells of the event for every key of one limit */
+static void
+commit_limit(struct batch *b, const struct rl_limit *l,
+    const struct rl_event *ev, struct buf *kv)
 {
-	struct rl_result r;
 	uint64_t	 c, pending;
 	unsigned	 k;
-	int		 rc = 0;
 
 	for (k = 0; k < l->nkeys && k < RL_MAX_KEYS; k++) {
 		if (has_part(&l->key[k], RL_PART_RCPT_DOMAIN)) {
-			if (commit_domains(s, l, &l->key[k], ev, kv, keys) == -1)
-				rc = -1;
+			commit_domains(b, l, &l->key[k], ev, kv);
 			continue;
 		}
 		if (key_value(&l->key[k], ev, NULL, kv) == -1 ||
 		    (c = cost(l, &l->key[k], ev, NULL, 0, &pending)) == 0)
 			continue;
-		if (check_key(s, l, ev, kv->data, c, 0, 1, keys, &r) == -1)
-			rc = -1;
+		batch_add(b, l, ev, kv->data, c);
 	}
-	return rc;
 }
 
-/* commit -- count the event for every limit of the given kinds */
+/* commit -- count the event for every limit of the given kinds, in one store call */
 static int
 commit(struct rl_store *s, const struct rl_limit *const *lim, size_t n,
     const struct rl_event *ev, int message)
 {
-	struct buf	 kv = BUF_INIT, keys = BUF_INIT;
+	struct batch	 b;
+	struct buf	 kv = BUF_INIT;
 	size_t		 i;
-	int		 rc = 0, msg;
+	int		 msg;
 
+	memset(&b, 0, sizeof(b));
+	buf_init(&b.keys);
+	buf_init(&b.tmp);
 	for (i = 0; i < n; i++) {
 		msg = lim[i]->count == RL_COUNT_MESSAGES ||
 		    lim[i]->count == RL_COUNT_RECIPIENTS ||
 		    lim[i]->count == RL_COUNT_BYTES;
 		if (message ? !msg : lim[i]->count != RL_COUNT_CONNECTIONS)
 			continue;
-		if (commit_limit(s, lim[i], ev, &kv, &keys) == -1)
-			rc = -1;
+		commit_limit(&b, lim[i], ev, &kv);
 	}
 	buf_free(&kv);
-	buf_free(&keys);
-	return rc;
+	return batch_run(s, &b);
 }
 
 /* rl_commit_connection -- count an admitted connection */

@@ -55,7 +55,6 @@
 #define BACKOFF_MIN	1	/* seconds between probes, doubling */
 #define BACKOFF_MAX	30
 #define SECRET_MAX	512
-#define NARGS		(7 + RL_MAX_WINDOWS * 5)
 
 struct rconn {
 	redisContext	*c;
@@ -345,19 +344,15 @@ static int
 eval(struct rstore *rs, redisContext *c, struct rl_cell *cells, size_t n,
     uint64_t now, int commit, char *err, size_t errlen)
 {
-	const char	*argv[NARGS];
-	size_t		 argl[NARGS];
-	char		 nums[4 + RL_MAX_WINDOWS * 4][24], nk[8], sha[48];
-	char		 keys[RL_MAX_WINDOWS][KEY_MAX];
-	redisReply	*r;
+	size_t		 argc = 7 + 5 * n, a = 0, m = 0, i, j, len;
+	const char	**argv = xcalloc(argc, sizeof(*argv));
+	size_t		*argl = xcalloc(argc, sizeof(*argl));
+	char		(*nums)[24] = xcalloc(2 + 4 * n, sizeof(*nums));
+	char		*keys = xmalloc(n * KEY_MAX), *k, nk[24], sha[48];
+	redisReply	*r = NULL;
 	uint64_t	 v[4];
-	size_t		 i, j, a = 0, m = 0, len;
-	int		 again;
+	int		 again, rc = -1;
 
-	if (n > RL_MAX_WINDOWS) {
-		(void)snprintf(err, errlen, "too many windows");
-		return -1;
-	}
 	pthread_mutex_lock(&rs->lock);
 	memcpy(sha, rs->sha, sizeof(sha));
 	pthread_mutex_unlock(&rs->lock);
@@ -365,16 +360,17 @@ eval(struct rstore *rs, redisContext *c, struct rl_cell *cells, size_t n,
 	argv[a] = sha, argl[a++] = 40;
 	argv[a] = put_num(nk, sizeof(nk), n, &argl[a]), a++;
 	for (i = 0; i < n; i++) {
+		k = keys + i * KEY_MAX;
 		len = sizeof(PREFIX) - 1 + cells[i].keylen;
 		if (len > KEY_MAX)
 			len = KEY_MAX;
-		memcpy(keys[i], PREFIX, sizeof(PREFIX) - 1);
-		memcpy(keys[i] + sizeof(PREFIX) - 1, cells[i].key,
+		memcpy(k, PREFIX, sizeof(PREFIX) - 1);
+		memcpy(k + sizeof(PREFIX) - 1, cells[i].key,
 		    len - (sizeof(PREFIX) - 1));
 		for (j = sizeof(PREFIX) - 1; j < len; j++)
-			if (keys[i][j] == '\0')
-				keys[i][j] = ':';
-		argv[a] = keys[i], argl[a++] = len;
+			if (k[j] == '\0')
+				k[j] = ':';
+		argv[a] = k, argl[a++] = len;
 	}
 	argv[a] = commit ? "1" : "0", argl[a++] = 1;
 	argv[a] = SLACK_MS, argl[a++] = sizeof(SLACK_MS) - 1;
@@ -409,9 +405,7 @@ eval(struct rstore *rs, redisContext *c, struct rl_cell *cells, size_t n,
 		if (r != NULL && r->type == REDIS_REPLY_ARRAY)
 			(void)snprintf(err, errlen, "script answered %zu values "
 			    "for %zu cells", r->elements, n);
-		if (r != NULL)
-			freeReplyObject(r);
-		return -1;
+		goto done;
 	}
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < 4; j++)
@@ -419,14 +413,20 @@ eval(struct rstore *rs, redisContext *c, struct rl_cell *cells, size_t n,
 			    v[j] >= NS)) {
 				(void)snprintf(err, errlen, "script answered a "
 				    "bad value");
-				freeReplyObject(r);
-				return -1;
+				goto done;
 			}
 		cells[i].wait = pair(v[0], v[1]);
 		cells[i].level = pair(v[2], v[3]);
 	}
-	freeReplyObject(r);
-	return 0;
+	rc = 0;
+done:
+	if (r != NULL)
+		freeReplyObject(r);
+	free(argv);
+	free(argl);
+	free(nums);
+	free(keys);
+	return rc;
 }
 
 /* fallback -- a check Redis could not answer: local counters, or an error */

@@ -729,6 +729,68 @@ START_TEST(test_keys_expire)
 }
 END_TEST
 
+/* evalsha_calls -- EVALSHA calls the server has answered since RESETSTAT */
+static long
+evalsha_calls(redisContext *c)
+{
+	redisReply	*r = redisCommand(c, "INFO commandstats");
+	const char	*p;
+	long		 n = 0;
+
+	ck_assert_ptr_nonnull(r);
+	if ((p = strstr(r->str, "cmdstat_evalsha:calls=")) != NULL)
+		n = strtol(p + 22, NULL, 10);
+	freeReplyObject(r);
+	return n;
+}
+
+/* one round trip per check, one per commit, however many limits and windows */
+START_TEST(test_round_trips)
+{
+	struct rl_limit	*l[3];
+	struct rl_store	*r;
+	struct rl_event	 ev;
+	struct rl_result res;
+	redisContext	*c;
+	const char	*pend[] = { "x.example", "y.example" };
+
+	flush();
+	rl_set_clock(NULL);
+	l[0] = limit("a", RL_COUNT_RECIPIENTS, RL_PART_SASL_USER, 10, 60, 0,
+	    100, 3600);
+	l[1] = limit("b", RL_COUNT_MESSAGES, RL_PART_SENDER_DOMAIN, 10, 60, 0,
+	    100, 86400);
+	l[2] = limit("c", RL_COUNT_BYTES, RL_PART_SASL_USER, 1000000, 3600, 0,
+	    0, 0);
+	r = rstore(0, 0, NULL);
+	ck_assert_ptr_nonnull(c = redis_conn());
+	freeReplyObject(redisCommand(c, "CONFIG RESETSTAT"));
+	memset(&ev, 0, sizeof(ev));
+	ev.sasl_user = "u";
+	ev.sender_domain = "s.example";
+	ev.pending = pend;
+	ev.npending = 2;
+	ev.size = 1000;
+	ck_assert_int_eq(rl_check(r, l[0], &ev, &res), 0);
+	ck_assert_int_eq(evalsha_calls(c), 1);
+	ck_assert_int_eq(rl_commit_message(r, LIMS(l), 3, &ev), 0);
+	ck_assert_int_eq(evalsha_calls(c), 2);
+	/* and all five cells were counted */
+	{
+		redisReply *k = redisCommand(c, "KEYS mxgate:[abc]:*");
+
+		ck_assert_uint_eq(k->elements, 5);
+		freeReplyObject(k);
+	}
+	ck_assert(rl_store_redis_up(r));
+	redisFree(c);
+	rl_store_free(r);
+	rl_limit_free(l[0]);
+	rl_limit_free(l[1]);
+	rl_limit_free(l[2]);
+}
+END_TEST
+
 /* two hosts, one Redis, the server's clock: one counter */
 START_TEST(test_shared)
 {
@@ -1000,6 +1062,7 @@ main(void)
 		tcase_add_unchecked_fixture(tr, redis_setup, redis_teardown);
 		tcase_add_loop_test(tr, test_script_equals_memory, 0, 4);
 		tcase_add_test(tr, test_keys_expire);
+		tcase_add_test(tr, test_round_trips);
 		tcase_add_test(tr, test_shared);
 		tcase_add_test(tr, test_failover);
 		tcase_add_test(tr, test_auth);
