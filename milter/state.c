@@ -274,27 +274,30 @@ check_end(const struct buf *f, size_t *body_end, uint64_t *count)
 }
 
 /*
- * state_load -- read path into the store, dropping cells whose state has
- * run out; a file that fails any check loads nothing
+ * state_parse -- the contents of a state file (len bytes; name for
+ * messages) into the store, dropping cells whose state has run out; a
+ * file that fails any check loads nothing
  */
 int
-state_load(struct rl_store *s, const char *path, size_t max_keys,
-    uint64_t mono, uint64_t wall, struct state_stats *st, struct buf *err)
+state_parse(struct rl_store *s, const char *data, size_t len,
+    const char *name, uint64_t mono, uint64_t wall, struct state_stats *st,
+    struct buf *err)
 {
-	struct buf	 f = BUF_INIT;
+	struct buf	 f;
 	const char	*p, *nl, *why;
 	char		 key[KEY_MAX];
 	uint64_t	 written, count, level, gone, n;
 	size_t		 body, keylen, line;
-	int		 pass, rc = -1;
+	int		 pass;
 
 	memset(st, 0, sizeof(*st));
-	if (read_file(path, (max_keys + 2) * (LINE_MAX_LEN + 1), &f, err) == -1)
-		goto done;
+	f.data = (char *)data;
+	f.len = len;
+	f.cap = len;
 	if (check_end(&f, &body, &count) == -1) {
 		buf_printf(err, "%s: truncated or damaged (the end line or its "
-		    "digest does not match)", path);
-		goto done;
+		    "digest does not match)", name);
+		return -1;
 	}
 	nl = memchr(f.data, '\n', body);
 	if (nl == NULL || (size_t)(nl - f.data) <= sizeof(MAGIC) - 1 ||
@@ -302,8 +305,8 @@ state_load(struct rl_store *s, const char *path, size_t max_keys,
 	    num_parse(f.data + sizeof(MAGIC) - 1,
 	    (size_t)(nl - f.data) - (sizeof(MAGIC) - 1), 0, UINT64_MAX,
 	    &written) == -1) {
-		buf_printf(err, "%s:1: not an mxgate state file", path);
-		goto done;
+		buf_printf(err, "%s:1: not an mxgate state file", name);
+		return -1;
 	}
 	gone = wall > written ? wall - written : 0;
 	/* pass 0 checks every line, pass 1 loads */
@@ -314,8 +317,8 @@ state_load(struct rl_store *s, const char *path, size_t max_keys,
 
 			if ((why = parse_cell(p, (size_t)(e - p), &level, key,
 			    &keylen)) != NULL) {
-				buf_printf(err, "%s:%zu: %s", path, line, why);
-				goto done;
+				buf_printf(err, "%s:%zu: %s", name, line, why);
+				return -1;
 			}
 			p = e + 1;
 			if (pass == 0)
@@ -329,12 +332,26 @@ state_load(struct rl_store *s, const char *path, size_t max_keys,
 		}
 		if (pass == 0 && n != count) {
 			buf_printf(err, "%s: %" PRIu64 " cells, but the end line "
-			    "says %" PRIu64, path, n, count);
-			goto done;
+			    "says %" PRIu64, name, n, count);
+			return -1;
 		}
 	}
-	rc = 0;
-done:
+	return 0;
+}
+
+/* state_load -- read the state file at path into the store (see state_parse) */
+int
+state_load(struct rl_store *s, const char *path, size_t max_keys,
+    uint64_t mono, uint64_t wall, struct state_stats *st, struct buf *err)
+{
+	struct buf	f = BUF_INIT;
+	int		rc;
+
+	memset(st, 0, sizeof(*st));
+	if (read_file(path, (max_keys + 2) * (LINE_MAX_LEN + 1), &f, err) == -1)
+		return -1;
+	rc = state_parse(s, f.data != NULL ? f.data : "", f.len, path, mono,
+	    wall, st, err);
 	buf_free(&f);
 	return rc;
 }

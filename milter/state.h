@@ -35,6 +35,8 @@ int	state_save(struct rl_store *, const char *, uint64_t, uint64_t,
 	    struct buf *);
 int	state_load(struct rl_store *, const char *, size_t, uint64_t, uint64_t,
 	    struct state_stats *, struct buf *);
+int	state_parse(struct rl_store *, const char *, size_t, const char *,
+	    uint64_t, uint64_t, struct state_stats *, struct buf *);
 uint64_t state_wallclock(void);
 
 #endif

@@ -19,7 +19,7 @@ lib=()
 for f in "$top"/milter/*.c; do
 	case $(basename "$f") in
 	main.c|milter.c|session.c|session_facts.c|verdict.c) ;;	# libmilter side: not fuzzed here
-	dns.c|dnsbl_lookup.c|spf_dns.c|auth.c|dkimv.c) ;;	# libunbound, libopendkim side
+	dns.c|dnsbl_lookup.c|spf_dns.c|auth.c|dkimv.c|store_redis.c) ;;	# libunbound, libopendkim, hiredis side
 	*) lib+=("$f") ;;
 	esac
 done
