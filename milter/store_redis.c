@@ -59,6 +59,7 @@
 struct rconn {
 	redisContext	*c;
 	unsigned	 gen;
+	int		 reused;	/* taken from the idle ones (the server may have closed it) */
 };
 
 struct rstore {
@@ -200,6 +201,7 @@ take(struct rstore *rs, struct rconn *out, char *err, size_t errlen)
 	int		rc;
 
 	err[0] = '\0';
+	out->reused = 0;
 	pthread_mutex_lock(&rs->lock);
 	deadline(&ts, &rs->cmd_tv);
 	for (;;) {
@@ -209,6 +211,7 @@ take(struct rstore *rs, struct rconn *out, char *err, size_t errlen)
 		}
 		if (rs->nidle > 0) {
 			*out = rs->idle[--rs->nidle];
+			out->reused = 1;
 			pthread_mutex_unlock(&rs->lock);
 			return 0;
 		}
@@ -252,6 +255,18 @@ give(struct rstore *rs, struct rconn *k)
 	if (c != NULL)
 		redisFree(c);
 	k->c = NULL;
+}
+
+/* discard -- close a connection that failed, without a verdict on Redis */
+static void
+discard(struct rstore *rs, struct rconn *k)
+{
+	redisFree(k->c);
+	k->c = NULL;
+	pthread_mutex_lock(&rs->lock);
+	rs->nopen--;
+	pthread_cond_signal(&rs->freed);
+	pthread_mutex_unlock(&rs->lock);
 }
 
 /* grab_idle -- take every idle connection out of the pool (lock held) */
@@ -338,7 +353,8 @@ pair(uint64_t s, uint64_t ns)
 
 /*
  * eval -- run the script on connection c for the cells; 0, or -1 with
- * the reason in err (the connection is then unusable or Redis unwell)
+ * the reason in err when Redis answered wrong, -2 when the connection
+ * failed (closed, reset, timed out: it is then unusable)
  */
 static int
 eval(struct rstore *rs, redisContext *c, struct rl_cell *cells, size_t n,
@@ -401,6 +417,8 @@ eval(struct rstore *rs, redisContext *c, struct rl_cell *cells, size_t n,
 		break;
 	}
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 4 * n) {
+		if (r == NULL)
+			rc = -2;
 		reply_err(c, r, err, errlen);
 		if (r != NULL && r->type == REDIS_REPLY_ARRAY)
 			(void)snprintf(err, errlen, "script answered %zu values "
@@ -444,7 +462,12 @@ fallback(struct rstore *rs, struct rl_cell *cells, size_t n, uint64_t now,
 	return rs->local->ops->gcra(rs->local, cells, n, now, commit);
 }
 
-/* redis_gcra -- see store.h */
+/*
+ * redis_gcra -- see store.h. A connection that fails when it was taken
+ * from the idle ones may just have been closed by the server (its idle
+ * timeout): the check is tried once more on a new connection before
+ * Redis is taken for down.
+ */
 static int
 redis_gcra(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
     int commit)
@@ -453,24 +476,32 @@ redis_gcra(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
 	struct rstore	*rs = (struct rstore *)s;
 	struct rconn	 k;
 	char		 err[256];
-	int		 rc;
+	int		 rc, attempt;
 
 	if (n == 0)
 		return 0;
-	if ((rc = take(rs, &k, err, sizeof(err))) < 0) {
-		if (rc == -2)
-			down(rs, NULL, err);
-		else if (err[0] != '\0')
-			log_warn_limited(&busy_logged, "store: redis %s: %s; "
-			    "this check used local counters", rs->where, err);
-		return fallback(rs, cells, n, now, commit);
-	}
-	if (eval(rs, k.c, cells, n, now, commit, err, sizeof(err)) == -1) {
+	for (attempt = 0; ; attempt++) {
+		if ((rc = take(rs, &k, err, sizeof(err))) < 0) {
+			if (rc == -2)
+				down(rs, NULL, err);
+			else if (err[0] != '\0')
+				log_warn_limited(&busy_logged, "store: redis %s: "
+				    "%s; this check used local counters",
+				    rs->where, err);
+			return fallback(rs, cells, n, now, commit);
+		}
+		rc = eval(rs, k.c, cells, n, now, commit, err, sizeof(err));
+		if (rc == 0) {
+			give(rs, &k);
+			return 0;
+		}
+		if (rc == -2 && k.reused && attempt == 0) {
+			discard(rs, &k);
+			continue;
+		}
 		down(rs, &k, err);
 		return fallback(rs, cells, n, now, commit);
 	}
-	give(rs, &k);
-	return 0;
 }
 
 /* the rest goes to the local store */

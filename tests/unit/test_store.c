@@ -905,6 +905,48 @@ START_TEST(test_failover)
 }
 END_TEST
 
+/* the server closes idle connections: a new one is taken, Redis stays up */
+START_TEST(test_idle_closed)
+{
+	struct rl_limit	*l = limit("idle", RL_COUNT_MESSAGES, RL_PART_SASL_USER,
+			    10, 60, 0, 0, 0);
+	struct rl_store	*r;
+	struct rl_event	 ev;
+	struct rl_result res;
+	struct buf	 log = BUF_INIT;
+	redisContext	*c;
+	redisReply	*k;
+
+	flush();
+	rl_set_clock(NULL);
+	log_capture(&log);
+	r = rstore(0, 0, NULL);
+	memset(&ev, 0, sizeof(ev));
+	ev.sasl_user = "u";
+	ck_assert_int_eq(rl_commit_message(r, LIMS(&l), 1, &ev), 0);
+	ck_assert_ptr_nonnull(c = redis_conn());
+	freeReplyObject(redisCommand(c, "CONFIG SET timeout 1"));
+	redisFree(c);
+	sleep(3);			/* the server closed the idle connection */
+	ck_assert_int_eq(rl_commit_message(r, LIMS(&l), 1, &ev), 0);
+	ck_assert_int_eq(rl_check(r, l, &ev, &res), 0);
+	ck_assert(rl_store_redis_up(r));
+	ck_assert_int_eq(count(&log, "using local counters"), 0);
+	/* and both messages were counted in Redis */
+	ck_assert_ptr_nonnull(c = redis_conn());
+	k = redisCommand(c, "GET mxgate:idle:1m:u");
+	ck_assert_int_eq(k->type, REDIS_REPLY_STRING);
+	freeReplyObject(k);
+	ck_assert_uint_eq(res.count, 2);
+	freeReplyObject(redisCommand(c, "CONFIG SET timeout 0"));
+	redisFree(c);
+	log_capture(NULL);
+	rl_store_free(r);
+	rl_limit_free(l);
+	buf_free(&log);
+}
+END_TEST
+
 /* AUTH: the right password works, a wrong one is a failure that is logged */
 START_TEST(test_auth)
 {
@@ -1065,6 +1107,7 @@ main(void)
 		tcase_add_test(tr, test_round_trips);
 		tcase_add_test(tr, test_shared);
 		tcase_add_test(tr, test_failover);
+		tcase_add_test(tr, test_idle_closed);
 		tcase_add_test(tr, test_auth);
 		suite_add_tcase(s, tr);
 	} else
