@@ -29,6 +29,7 @@
 #include "log.h"
 #include "milter.h"
 #include "session.h"
+#include "store_redis.h"
 #include "xalloc.h"
 
 static pthread_mutex_t	 rules_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -558,4 +559,5 @@ milter_version(struct buf *b)
 	buf_printf(b, "%s\n", OpenSSL_version(OPENSSL_VERSION));
 	buf_printf(b, "libunbound %s\n", dns_version());
 	buf_printf(b, "%s\n", dkimv_version());
+	buf_printf(b, "%s\n", rl_redis_version());
 }

@@ -709,6 +709,17 @@ rl_store_redis(const struct rl_redis_conf *conf, struct rl_store *local)
 	return &rs->base;
 }
 
+/* rl_redis_version -- the hiredis this was built with, for -V */
+const char *
+rl_redis_version(void)
+{
+	static char	v[32];
+
+	(void)snprintf(v, sizeof(v), "hiredis %d.%d.%d", HIREDIS_MAJOR,
+	    HIREDIS_MINOR, HIREDIS_PATCH);
+	return v;
+}
+
 /* rl_store_redis_up -- is the store using Redis now? (tests, logs) */
 int
 rl_store_redis_up(struct rl_store *s)

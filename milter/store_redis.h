@@ -42,5 +42,6 @@ struct rl_store *rl_store_redis(const struct rl_redis_conf *,
 int	rl_redis_url(const char *, struct rl_redis_conf *, char **);
 int	rl_redis_secret(const char *, char **, char **, struct buf *);
 int	rl_store_redis_up(struct rl_store *);
+const char *rl_redis_version(void);
 
 #endif
