@@ -302,14 +302,8 @@ down(struct rstore *rs, struct rconn *k, const char *why)
 		pthread_cond_broadcast(&rs->freed);
 	}
 	pthread_mutex_unlock(&rs->lock);
-	if (k != NULL && k->c != NULL) {
-		redisFree(k->c);
-		k->c = NULL;
-		pthread_mutex_lock(&rs->lock);
-		rs->nopen--;
-		pthread_cond_signal(&rs->freed);
-		pthread_mutex_unlock(&rs->lock);
-	}
+	if (k != NULL && k->c != NULL)
+		discard(rs, k);
 	for (i = 0; i < n; i++)
 		redisFree(old[i].c);
 	if (was)

@@ -57,13 +57,10 @@ zone_head example 3600 >"$H/dns/example.zone"
 h_netns
 h_dns
 h_postfix_conf
-postconf -c "$PF" -Me "203.0.113.1:2525/inet = 203.0.113.1:2525 inet n - n - - smtpd -o milter_macro_daemon_name=smtp"
-postconf -c "$PF" -Me "203.0.113.1:2527/inet = 203.0.113.1:2527 inet n - n - - smtpd -o smtpd_milters="
-postconf -c "$PF" -Me "203.0.113.1:2528/inet = 203.0.113.1:2528 inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:8891,inet:127.0.0.1:8893"
-postconf -c "$PF" -e "inet_interfaces = all" "default_process_limit = 200" \
-    "smtpd_milters = unix:$H/run/mxgate.sock"
-nsx postfix -c "$PF" start >"$H/log/postfix-start" 2>&1 || die "postfix start failed"
-wait_until 20 nsx bash -c 'exec 3<>/dev/tcp/203.0.113.1/2527' || die "no listener"
+bench_listen 2525 -o milter_macro_daemon_name=smtp
+bench_listen 2527 -o smtpd_milters=
+bench_listen 2528 -o smtpd_milters=inet:127.0.0.1:8891,inet:127.0.0.1:8893
+bench_postfix_start
 h_mxgate_conf "authserv_id = mx.bench.test"
 h_mxgate_start
 
@@ -103,31 +100,21 @@ EOF
 fi
 
 ticks=$(getconf CLK_TCK)
-calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
-cpu() { local p t=0; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done; echo "$t"; }
 # run PORT -- seconds (with decimals) to send $msgs messages
-run() {
-	local t0 t1
-	t0=$(date +%s.%N)
-	nsx smtp-source -m "$msgs" -s "$sess" -F "$H/message" -f bounce@sender.example \
-	    -t bench@rcpt.test "203.0.113.1:$1" >>"$H/log/smtp-source" 2>&1 ||
-	    note "smtp-source to port $1 failed: $(tail -n 2 "$H/log/smtp-source")"
-	t1=$(date +%s.%N)
-	calc "$t1 - $t0"
-}
+run() { bench_send "$1" -F "$H/message" -f bounce@sender.example; }
 run 2527 >/dev/null
 run 2525 >/dev/null
 ((others)) && run 2528 >/dev/null
 t_none=0 t_mx=0 t_od=0 c_mx=0 c_od=0
 for ((i = 1; i <= rounds; i++)); do
 	s=$(run 2527)
-	c0=$(cpu "$MXPID"); w=$(run 2525); c1=$(cpu "$MXPID")
+	c0=$(cpu_ticks "$MXPID"); w=$(run 2525); c1=$(cpu_ticks "$MXPID")
 	c_mx=$((c_mx + c1 - c0))
 	line=$(printf 'round %d: postfix alone %.0f msg/s, mxgate %.0f msg/s' "$i" \
 	    "$(calc "$msgs / $s")" "$(calc "$msgs / $w")")
 	t_none=$(calc "$t_none + $s") t_mx=$(calc "$t_mx + $w")
 	if ((others)); then
-		c0=$(cpu "$OKPID" "$ODPID"); o=$(run 2528); c1=$(cpu "$OKPID" "$ODPID")
+		c0=$(cpu_ticks "$OKPID" "$ODPID"); o=$(run 2528); c1=$(cpu_ticks "$OKPID" "$ODPID")
 		c_od=$((c_od + c1 - c0))
 		t_od=$(calc "$t_od + $o")
 		line+=$(printf ', opendkim+opendmarc %.0f msg/s' "$(calc "$msgs / $o")")

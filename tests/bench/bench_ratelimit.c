@@ -23,26 +23,8 @@
 
 #include "ipaddr.h"
 #include "ratelimit.h"
-#include "table.h"
 
 #define LIMS(l)	((const struct rl_limit *const *)&(l))
-
-/* table_get -- no override tables in the bench */
-int
-table_get(struct table *t, const struct table_query *q, const char *f,
-    char *out, size_t len)
-{
-	(void)t, (void)q, (void)f, (void)out, (void)len;
-	return 0;
-}
-
-/* table_name -- see table_get */
-const char *
-table_name(const struct table *t)
-{
-	(void)t;
-	return "none";
-}
 
 /* now_ns -- the monotonic clock in ns */
 static double

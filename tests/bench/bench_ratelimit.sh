@@ -31,7 +31,7 @@ printf '#define HAVE_EXPLICIT_BZERO 1\n' >>"$tmp/config.h"
 m=$top/milter
 # shellcheck disable=SC2086
 $cc ${CFLAGS:--O2} -I"$tmp" -I"$m" -I"$top/compat" -o "$tmp/bench_ratelimit" \
-	"$here/bench_ratelimit.c" "$m/ratelimit.c" "$m/store_memory.c" \
+	"$here/bench_ratelimit.c" "$top/tests/unit/table_none.c" "$m/ratelimit.c" "$m/store_memory.c" \
 	"$m/ipaddr.c" "$m/buf.c" "$m/xalloc.c" "$m/log.c" "$m/num.c" \
 	$compat -lpthread
 echo "bench_ratelimit: $(uname -m), $($cc --version | head -1)"

@@ -26,26 +26,9 @@
 
 #include "ratelimit.h"
 #include "store_redis.h"
-#include "table.h"
 
 #define LIMS(l)	((const struct rl_limit *const *)&(l))
 #define USERS	1000
-
-/* table_get, table_name -- no override tables in the bench */
-int
-table_get(struct table *t, const struct table_query *q, const char *f,
-    char *out, size_t len)
-{
-	(void)t, (void)q, (void)f, (void)out, (void)len;
-	return 0;
-}
-
-const char *
-table_name(const struct table *t)
-{
-	(void)t;
-	return "none";
-}
 
 static unsigned		 port;
 static struct rl_limit	*lim;

@@ -48,7 +48,7 @@ fi
 m=$top/milter
 # shellcheck disable=SC2086
 cc ${CFLAGS:--O2} -I"$tmp" -I"$m" -I"$top/compat" -o "$tmp/bench_redis" \
-	"$here/bench_redis.c" "$m/ratelimit.c" "$m/store_memory.c" \
+	"$here/bench_redis.c" "$top/tests/unit/table_none.c" "$m/ratelimit.c" "$m/store_memory.c" \
 	"$m/store_redis.c" "$m/ipaddr.c" "$m/buf.c" "$m/xalloc.c" "$m/log.c" \
 	"$m/num.c" $compat -lhiredis -lpthread
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -94,13 +94,10 @@ h_netns
 h_dns
 h_redis
 h_postfix_conf
-postconf -c "$PF" -Me "203.0.113.1:2525/inet = 203.0.113.1:2525 inet n - n - - smtpd -o milter_macro_daemon_name=smtp"
-postconf -c "$PF" -Me "203.0.113.1:2588/inet = 203.0.113.1:2588 inet n - n - - smtpd -o milter_macro_daemon_name=smtp -o smtpd_milters=unix:$H/run/mxgate2.sock"
-postconf -c "$PF" -Me "203.0.113.1:2527/inet = 203.0.113.1:2527 inet n - n - - smtpd -o smtpd_milters="
-postconf -c "$PF" -e "inet_interfaces = all" "default_process_limit = 200" \
-    "smtpd_milters = unix:$H/run/mxgate.sock"
-nsx postfix -c "$PF" start >"$H/log/postfix-start" 2>&1 || die "postfix start failed"
-wait_until 20 nsx bash -c 'exec 3<>/dev/tcp/203.0.113.1/2527' || die "no listener"
+bench_listen 2525 -o milter_macro_daemon_name=smtp
+bench_listen 2588 -o milter_macro_daemon_name=smtp -o smtpd_milters=unix:$H/run/mxgate2.sock
+bench_listen 2527 -o smtpd_milters=
+bench_postfix_start
 h_mxgate_conf
 sed -e "s|$H/run/mxgate.sock|$H/run/mxgate2.sock|" \
     -e "s|$H/run/mxgate.pid|$H/run/mxgate2.pid|" "$H/mxgate.conf" >"$H/mxgate2.conf"
@@ -111,33 +108,23 @@ wait_log "$H/log/mxgate2.log" 'connected; rate counters are shared' 10 ||
 	die "mxgate2 did not reach redis: $(tail -n 3 "$H/log/mxgate2.log")"
 
 ticks=$(getconf CLK_TCK)
-calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
-cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 rpid=$(pid_of "$H/run/redis.pid")
 # run PORT -- seconds (with decimals) to send $msgs messages
-run() {
-	local t0 t1
-	t0=$(date +%s.%N)
-	nsx smtp-source -m "$msgs" -s "$sess" -l 2000 -f bench@client.test \
-	    -t bench@rcpt.test "203.0.113.1:$1" >>"$H/log/smtp-source" 2>&1 ||
-	    note "smtp-source to port $1 failed: $(tail -n 2 "$H/log/smtp-source")"
-	t1=$(date +%s.%N)
-	calc "$t1 - $t0"
-}
+run() { bench_send "$1" -l 2000 -f bench@client.test; }
 run 2527 >/dev/null
 run 2525 >/dev/null
 run 2588 >/dev/null
 ta=0 tm=0 tr=0 cm=0 cr=0 cs=0
 for ((i = 1; i <= rounds; i++)); do
 	a=$(run 2527)
-	c0=$(cpu "$MXPID")
+	c0=$(cpu_ticks "$MXPID")
 	mm=$(run 2525)
-	c1=$(cpu "$MXPID")
-	d0=$(cpu "$MX2PID")
-	s0=$(cpu "$rpid")
+	c1=$(cpu_ticks "$MXPID")
+	d0=$(cpu_ticks "$MX2PID")
+	s0=$(cpu_ticks "$rpid")
 	rr=$(run 2588)
-	d1=$(cpu "$MX2PID")
-	s1=$(cpu "$rpid")
+	d1=$(cpu_ticks "$MX2PID")
+	s1=$(cpu_ticks "$rpid")
 	cm=$((cm + c1 - c0))
 	cr=$((cr + d1 - d0))
 	cs=$((cs + s1 - s0))
@@ -158,5 +145,5 @@ printf 'mxgate CPU per message: memory %.4f ms, redis %.4f ms; redis-server %.4f
     "$(calc "$cs * 1000 / $ticks / $n")"
 echo "deferred: memory $(grep -c 'action=tempfail' "$H/log/mxgate.log" || true), redis $(grep -c 'action=tempfail' "$H/log/mxgate2.log" || true)"
 echo "fallbacks to local counters: $(grep -c 'using local counters' "$H/log/mxgate2.log" || true)"
-echo "keys in redis: $(nsx redis-cli -p 6390 DBSIZE); EVALSHA calls: $(nsx redis-cli -p 6390 INFO commandstats | grep -oE 'cmdstat_evalsha:calls=[0-9]+' | cut -d= -f2) for $(((rounds + 1) * msgs)) messages through the Redis instance"
+echo "keys in redis: $(nsx redis-cli -p 6390 DBSIZE); EVALSHA calls: $(nsx redis-cli -p 6390 INFO commandstats | tr -d '\r' | grep -oE 'cmdstat_evalsha:calls=[0-9]+' | cut -d= -f2) for $(((rounds + 1) * msgs)) messages through the Redis instance"
 h_done

@@ -34,36 +34,23 @@ printf '$ORIGIN zen.spamhaus.org.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 8640
 h_netns
 h_dns
 h_postfix_conf
-postconf -c "$PF" -Me "203.0.113.1:2525/inet = 203.0.113.1:2525 inet n - n - - smtpd -o milter_macro_daemon_name=smtp"
-postconf -c "$PF" -Me "203.0.113.1:2527/inet = 203.0.113.1:2527 inet n - n - - smtpd -o smtpd_milters="
-postconf -c "$PF" -e "inet_interfaces = all" "default_process_limit = 200" \
-    "smtpd_milters = unix:$H/run/mxgate.sock"
-nsx postfix -c "$PF" start >"$H/log/postfix-start" 2>&1 || die "postfix start failed"
-wait_until 20 nsx bash -c 'exec 3<>/dev/tcp/203.0.113.1/2527' || die "no listener"
+bench_listen 2525 -o milter_macro_daemon_name=smtp
+bench_listen 2527 -o smtpd_milters=
+bench_postfix_start
 h_mxgate_start
 
 ticks=$(getconf CLK_TCK)
-calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
-cpu() { awk '{ print $14 + $15 }' "/proc/$MXPID/stat"; }
 # run PORT -- seconds (with decimals) to send $msgs messages
-run() {
-	local t0 t1
-	t0=$(date +%s.%N)
-	nsx smtp-source -m "$msgs" -s "$sess" -l 2000 -f bench@client.test \
-	    -t bench@rcpt.test "203.0.113.1:$1" >>"$H/log/smtp-source" 2>&1 ||
-	    note "smtp-source to port $1 failed: $(tail -n 2 "$H/log/smtp-source")"
-	t1=$(date +%s.%N)
-	calc "$t1 - $t0"
-}
+run() { bench_send "$1" -l 2000 -f bench@client.test; }
 # warm up both paths
 run 2527 >/dev/null
 run 2525 >/dev/null
 tw=0 to=0 c=0
 for ((i = 1; i <= rounds; i++)); do
 	s=$(run 2527)
-	c0=$(cpu)
+	c0=$(cpu_ticks "$MXPID")
 	w=$(run 2525)
-	c1=$(cpu)
+	c1=$(cpu_ticks "$MXPID")
 	c=$((c + c1 - c0))
 	printf 'round %d: without %.0f msg/s, with %.0f msg/s\n' "$i" \
 	    "$(calc "$msgs / $s")" "$(calc "$msgs / $w")"

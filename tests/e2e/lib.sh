@@ -357,6 +357,46 @@ bench_rules() {
 	    die "default.rules changed: the bench could not raise its limits"
 }
 
+# calc EXPR -- awk arithmetic, six decimals (benchmarks)
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+
+# cpu_ticks PID... -- utime + stime of the processes, in clock ticks
+cpu_ticks() {
+	local p t=0
+	for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
+	echo "$t"
+}
+
+# bench_listen PORT [SMTPD-OPTION...] -- a benchmark listener on 203.0.113.1:PORT
+bench_listen() {
+	local port=$1
+	shift
+	postconf -c "$PF" -Me "203.0.113.1:$port/inet = 203.0.113.1:$port inet n - n - - smtpd $*"
+}
+
+# bench_postfix_start -- start the benchmark Postfix (mxgate's socket the
+# default milter) and wait for its 203.0.113.1:2527 listener
+bench_postfix_start() {
+	postconf -c "$PF" -e "inet_interfaces = all" "default_process_limit = 200" \
+	    "smtpd_milters = unix:$H/run/mxgate.sock"
+	nsx postfix -c "$PF" start >"$H/log/postfix-start" 2>&1 || die "postfix start failed"
+	wait_until 20 nsx bash -c 'exec 3<>/dev/tcp/203.0.113.1/2527' || die "no listener"
+}
+
+# bench_send PORT SMTP-SOURCE-OPTION... -- seconds (with decimals) that
+# smtp-source takes to send $msgs messages over $sess sessions to
+# 203.0.113.1:PORT
+bench_send() {
+	local port=$1 t0 t1
+	shift
+	t0=$(date +%s.%N)
+	nsx smtp-source -m "$msgs" -s "$sess" "$@" -t bench@rcpt.test \
+	    "203.0.113.1:$port" >>"$H/log/smtp-source" 2>&1 ||
+	    note "smtp-source to port $port failed: $(tail -n 2 "$H/log/smtp-source")"
+	t1=$(date +%s.%N)
+	calc "$t1 - $t0"
+}
+
 # h_dns -- NSD on 127.0.0.1:53 in the namespace, serving $H/dns/NAME.zone
 # files (no rate limiting: every query is answered)
 h_dns() {

@@ -5,7 +5,7 @@
  * wall clock), drops what ran out, treats a clock that went back as no
  * time passed; a truncated, damaged, foreign or oversized file loads
  * nothing and says why; the file is written whole (mode 0600, no .tmp
- * left). A table_get double: table.c is not linked.
+ * left). Table lookups are table_none.c (no overrides).
  *
  * Redis (a real redis-server this test starts on a free loopback port,
  * with its own directory; skipped when redis-server is not installed):
@@ -45,7 +45,6 @@
 #include "state.h"
 #include "store.h"
 #include "store_redis.h"
-#include "table.h"
 
 #define S	1000000000ULL
 #define LIMS(l)	((const struct rl_limit *const *)(l))
@@ -59,22 +58,6 @@ static uint64_t
 fake_clock(void)
 {
 	return now_ns;
-}
-
-/* table_get, table_name -- a double that knows no one */
-int
-table_get(struct table *t, const struct table_query *q, const char *f,
-    char *out, size_t len)
-{
-	(void)t, (void)q, (void)f, (void)out, (void)len;
-	return 0;
-}
-
-const char *
-table_name(const struct table *t)
-{
-	(void)t;
-	return "none";
 }
 
 /* limit -- a limit of one key part with up to two windows */
