@@ -59,6 +59,7 @@ struct loader {
 	struct diag	*diag;
 	struct buf	*warnings;
 	unsigned	 seen[32];	/* line a parameter was given on, 0 = not */
+	unsigned	 vcol[32];	/* column of its value */
 };
 
 static const struct word mode_words[] = {
@@ -122,7 +123,16 @@ static const struct param params[] = {
 	  "Empty: full recursion from the root (DNS lists such as Spamhaus "
 	  "refuse queries that come through public resolvers).", NULL },
 	{ "dns_timeout", PT_DURATION, "5s", 1, 60, OFF(dns_timeout), NULL, 0,
-	  "Deadline for any one DNS answer (a DNS list may set its own).", NULL },
+	  "Deadline for any one DNS answer (a DNS list may set its own); "
+	  "at most stage_timeout.", NULL },
+	{ "stage_timeout", PT_DURATION, "20s", 1, 600, OFF(stage_timeout),
+	  NULL, 0, "One deadline for all the checks of an SMTP stage "
+	  "(connect, HELO, MAIL, RCPT, DATA, end of message): DNS lists, "
+	  "SPF, DKIM keys, DMARC, Redis. A stage that runs out of time gets "
+	  "mxgate's own 451 4.4.3. Keep it well below the MTA's timeout for "
+	  "a milter reply: Postfix's milter_command_timeout (30s by default) "
+	  "and milter_content_timeout (300s, end of message); Sendmail's "
+	  "T=R: (10s by default: raise it, e.g. T=S:10s;R:30s;E:5m).", NULL },
 	{ "store", PT_STORE, "memory", 0, 0, OFF(store), NULL, 0,
 	  "Where rate counters live: memory, or redis://HOST:PORT[/DB] "
 	  "(shared by every mxgate that uses the same Redis database; "
@@ -486,7 +496,7 @@ static void
 parse_line(struct loader *L, const char *line, size_t len, unsigned lineno)
 {
 	struct buf	 v = BUF_INIT;
-	size_t		 i, n;
+	size_t		 i, n, vc;
 	int		 k;
 
 	if (len > 0 && line[len - 1] == '\r')
@@ -515,6 +525,8 @@ parse_line(struct loader *L, const char *line, size_t len, unsigned lineno)
 	}
 	L->seen[k] = lineno;
 	n = blanks(line, n, len);
+	vc = blanks(line, n + 1, len);
+	L->vcol[k] = (unsigned)vc + 1 + (vc < len && line[vc] == '"');
 	if (n >= len || line[n] != '=') {
 		diag_error(L->diag, L->path, lineno, n + 1, "expected '=' after "
 		    "'%s'", params[k].name);
@@ -566,14 +578,35 @@ read_all(const char *path, struct buf *out, struct diag *d)
 }
 
 /*
+ * timeouts -- no one DNS answer may wait longer than a whole stage:
+ * dns_timeout above stage_timeout is an error, at whichever of the two
+ * the file gave (dns_timeout's when both)
+ */
+static void
+timeouts(const struct cfg *cfg, const struct loader *L)
+{
+	int	d = lookup("dns_timeout", 11), s = lookup("stage_timeout", 13);
+	int	at = L->seen[d] != 0 ? d : s;
+
+	if (cfg->dns_timeout <= cfg->stage_timeout)
+		return;
+	diag_error(L->diag, L->path, L->seen[at], L->vcol[at], "dns_timeout "
+	    "(%llus) is longer than stage_timeout (%llus): one DNS answer may "
+	    "not take longer than all the checks of a stage",
+	    (unsigned long long)cfg->dns_timeout,
+	    (unsigned long long)cfg->stage_timeout);
+}
+
+/*
  * finish -- what depends on the file or on other parameters: the default
- * rules file next to this one, hostname, authserv_id
+ * rules file next to this one, hostname, authserv_id, and the timeouts
  */
 static void
 finish(struct cfg *cfg, const struct loader *L)
 {
 	int	a = lookup("authserv_id", 11), r = lookup("rules", 5);
 
+	timeouts(cfg, L);
 	if (L->seen[r] == 0) {
 		free(cfg->rules);
 		cfg->rules = relative_to(L->path, xstrdup(params[r].def));

@@ -57,6 +57,7 @@ struct cfg {
 	enum cfg_on_error	 on_internal_error;
 	char			*dns_forwarders;
 	uint64_t		 dns_timeout;	/* seconds */
+	uint64_t		 stage_timeout;	/* seconds: one SMTP stage's checks */
 	char			*store;
 	char			*store_password_file;
 	uint64_t		 store_max_keys;

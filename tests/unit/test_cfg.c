@@ -52,6 +52,7 @@ static const struct {
 	F(on_internal_error, K_ENUM, onerr_w),
 	F(dns_forwarders, K_STR, NULL),
 	F(dns_timeout, K_U64, NULL),
+	F(stage_timeout, K_U64, NULL),
 	F(store, K_STR, NULL),
 	F(store_password_file, K_STR, NULL),
 	F(store_max_keys, K_U64, NULL),
@@ -167,6 +168,7 @@ static const struct {
 	{ "on_internal_error", "tempfail" },
 	{ "dns_forwarders", "" },
 	{ "dns_timeout", "5" },
+	{ "stage_timeout", "20" },
 	{ "store", "memory" },
 	{ "store_password_file", "" },
 	{ "store_max_keys", "1000000" },
@@ -286,8 +288,13 @@ static const struct {
 	  "" },
 	{ "dns_forwarders = 127.0.0.1, ::1@5353,192.0.2.1@53\n",
 	  "dns_forwarders", "127.0.0.1, ::1@5353,192.0.2.1@53", "" },
-	{ "# x\n  dns_timeout = 1m\n", "dns_timeout", "60", "" },
-	{ "dns_timeout = 30\n", "dns_timeout", "30", "" },
+	{ "# x\n  dns_timeout = 1m\nstage_timeout = 1m\n", "dns_timeout", "60",
+	  "" },
+	{ "stage_timeout = 2m\ndns_timeout = 30\n", "dns_timeout", "30", "" },
+	{ "dns_timeout = 20s\n", "dns_timeout", "20", "" },
+	{ "stage_timeout = 10m\n", "stage_timeout", "600", "" },
+	{ "stage_timeout = 5s\n", "stage_timeout", "5", "" },
+	{ "stage_timeout = 1s\ndns_timeout = 1s\n", "stage_timeout", "1", "" },
 	{ "store_error = tempfail\n", "store_error", "tempfail", "" },
 	{ "state_file = /var/lib/mxgate/state\n", "state_file",
 	  "/var/lib/mxgate/state", "" },
@@ -436,6 +443,23 @@ static const struct {
 	  "range (1s to 1m)\n" },
 	{ "dns_timeout = 0\n", "$F:1:15: error: dns_timeout = 0 is out of "
 	  "range (1s to 1m)\n" },
+	{ "stage_timeout = 0\n", "$F:1:17: error: stage_timeout = 0 is out of "
+	  "range (1s to 10m)\n" },
+	{ "stage_timeout = 11m\n", "$F:1:17: error: stage_timeout = 11m is out "
+	  "of range (1s to 10m)\n" },
+	/* no one DNS answer may wait longer than the whole stage (issue 12) */
+	{ "dns_timeout = 30s\n", "$F:1:15: error: dns_timeout (30s) is longer "
+	  "than stage_timeout (20s): one DNS answer may not take longer than "
+	  "all the checks of a stage\n" },
+	{ "# x\nstage_timeout =   3s\n", "$F:2:19: error: dns_timeout (5s) is "
+	  "longer than stage_timeout (3s): one DNS answer may not take longer "
+	  "than all the checks of a stage\n" },
+	{ "stage_timeout = 6s\n dns_timeout = \"7s\"\n", "$F:2:17: error: "
+	  "dns_timeout (7s) is longer than stage_timeout (6s): one DNS answer "
+	  "may not take longer than all the checks of a stage\n" },
+	{ "dns_timeout = 1m\nstage_timeout = 59s\n", "$F:1:15: error: "
+	  "dns_timeout (60s) is longer than stage_timeout (59s): one DNS "
+	  "answer may not take longer than all the checks of a stage\n" },
 	/* counts */
 	{ "store_max_keys = 10\n", "$F:1:18: error: store_max_keys = 10 is out "
 	  "of range (1000 to 100000000)\n" },
