@@ -17,10 +17,12 @@
 struct auth {
 	struct dns		*dns;
 	unsigned		 query_ms;
+	struct deadline		*stage;		/* the session's, of the current stage */
 	const char		*authserv_id;	/* the caller's; NULL: no A-R */
 	int			 want_dkim;
 
 	int			 spf_done;
+	int			 spf_cut;	/* the stage's deadline cut it: check again in the next */
 	struct spf_outcome	 spf;
 
 	/* the RFC5322.From field(s) */
@@ -46,13 +48,16 @@ static const struct dkimv_outcome no_dkim;	/* result none */
 /*
  * auth_new -- for a session whose questions wait at most query_ms each;
  * authserv_id (kept by the caller) names our Authentication-Results;
- * dkim: feed headers and body to DKIM verification
+ * dkim: feed headers and body to DKIM verification; stage (kept by the
+ * caller) is the deadline of the stage being checked, NULL for none
  */
 struct auth *
-auth_new(struct dns *dns, unsigned query_ms, const char *authserv_id, int dkim)
+auth_new(struct dns *dns, unsigned query_ms, const char *authserv_id, int dkim,
+    struct deadline *stage)
 {
 	struct auth	*a = xcalloc(1, sizeof(*a));
 
+	a->stage = stage;
 	a->dns = dns;
 	a->query_ms = query_ms;
 	a->authserv_id = authserv_id;
@@ -75,7 +80,7 @@ auth_free(struct auth *a)
 void
 auth_reset(struct auth *a)
 {
-	a->spf_done = 0;
+	a->spf_done = a->spf_cut = 0;
 	memset(&a->spf, 0, sizeof(a->spf));
 	a->nfrom = 0;
 	a->from_domain[0] = a->from_problem[0] = '\0';
@@ -93,8 +98,9 @@ auth_reset(struct auth *a)
 
 /*
  * auth_spf -- the SPF outcome of the transaction: client ip, HELO helo,
- * MAIL FROM sender ("" for <>); checked on the first call. Without a DNS
- * engine the result is temperror.
+ * MAIL FROM sender ("" for <>); checked on the first call, and again in
+ * a later stage when the stage's deadline cut the check short. Without a
+ * DNS engine the result is temperror.
  */
 const struct spf_outcome *
 auth_spf(struct auth *a, const struct auth_tx *tx)
@@ -103,9 +109,11 @@ auth_spf(struct auth *a, const struct auth_tx *tx)
 	struct spf_resolver	r;
 	struct spf_request	req;
 
-	if (a->spf_done)
+	if (a->spf_done && !(a->spf_cut && !deadline_was_cut(a->stage)))
 		return &a->spf;
 	a->spf_done = 1;
+	a->spf_cut = 0;
+	memset(&a->spf, 0, sizeof(a->spf));
 	if (a->dns == NULL || tx->ip == NULL || tx->ip->family == 0) {
 		a->spf.result = a->dns == NULL ? SPF_TEMPERROR : SPF_NONE;
 		(void)strlcpy(a->spf.reason, a->dns == NULL ?
@@ -116,8 +124,9 @@ auth_spf(struct auth *a, const struct auth_tx *tx)
 	req.ip = *tx->ip;
 	req.helo = tx->helo != NULL ? tx->helo : "";
 	req.sender = tx->sender != NULL ? tx->sender : "";
-	spf_engine_init(&e, a->dns, a->query_ms, AUTH_SPF_TOTAL_MS, &r);
+	spf_engine_init(&e, a->dns, a->query_ms, a->stage, &r);
 	spf_check(&r, &req, &a->spf);
+	a->spf_cut = deadline_was_cut(a->stage);
 	return &a->spf;
 }
 
@@ -175,8 +184,10 @@ auth_header(struct auth *a, const struct auth_tx *tx, const char *name,
 	}
 	if (!a->want_dkim)
 		return;
-	if (a->dk == NULL)
+	if (a->dk == NULL) {
 		a->dk = dkimv_new(tx->queue_id);
+		dkimv_stage(a->dk, a->stage);
+	}
 	dkimv_header(a->dk, name, value, !tx->leadspc);
 }
 
@@ -269,7 +280,7 @@ auth_dmarc(struct auth *a, const struct auth_tx *tx)
 		    sizeof(a->dmarc.reason));
 		return &a->dmarc;
 	}
-	spf_engine_init(&e, a->dns, a->query_ms, AUTH_DMARC_TOTAL_MS, &r);
+	spf_engine_init(&e, a->dns, a->query_ms, a->stage, &r);
 	dmarc_check(&r, &in, &a->dmarc);
 	return &a->dmarc;
 }

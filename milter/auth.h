@@ -15,19 +15,26 @@
  * Upstream Received-SPF and Authentication-Results fields are never read
  * as results.
  *
+ * Every question waits at most query_ms (dns_timeout) and never past
+ * the deadline of the SMTP stage that asks (the session's, kept by the
+ * session and restarted at each stage; see deadline.h): SPF at MAIL or
+ * RCPT, DKIM keys (asked at end of headers, waited for at end of
+ * message), DMARC and the header at end of message. A check the stage's
+ * deadline cut short marks it as cut, and the session answers the
+ * stage itself.
+ *
  * One session (one thread at a time) owns an auth.
  */
 #ifndef MXGATE_AUTH_H
 #define MXGATE_AUTH_H
 
+#include "deadline.h"
 #include "dkimv.h"
 #include "dmarc.h"
 #include "dns.h"
 #include "ipaddr.h"
 #include "spf.h"
 
-#define AUTH_SPF_TOTAL_MS	20000	/* one SPF check, well inside Postfix's 30 s */
-#define AUTH_DMARC_TOTAL_MS	15000	/* the DMARC questions of one message */
 
 /* what the transaction said, for the checks that need it */
 struct auth_tx {
@@ -40,7 +47,8 @@ struct auth_tx {
 
 struct auth;
 
-struct auth	*auth_new(struct dns *, unsigned, const char *, int);
+struct auth	*auth_new(struct dns *, unsigned, const char *, int,
+		    struct deadline *);
 void		 auth_free(struct auth *);
 void		 auth_reset(struct auth *);
 const struct spf_outcome *auth_spf(struct auth *, const struct auth_tx *);

@@ -45,6 +45,7 @@ struct dkimv {
 	size_t			 npre;
 	int			 wait_set;
 	struct timespec		 wait_end;	/* every key answer by then */
+	struct deadline		*stage;		/* the session's (NULL: none) */
 	struct buf		 hb;
 	struct dkimv_outcome	 out;
 };
@@ -108,7 +109,8 @@ hook_start(void *svc, int type, unsigned char *qname, unsigned char *buf,
 /*
  * hook_waitreply -- the answer packet into the library's buffer. All key
  * questions of a message share one deadline (dns_timeout from the first
- * wait): they were asked in parallel. Anything but NOERROR or NXDOMAIN,
+ * wait): they were asked in parallel. No wait runs past the stage's
+ * deadline (end of message, see dkimv_stage). Anything but NOERROR or NXDOMAIN,
  * a timeout, or a packet that does not fit is DKIM_DNS_ERROR, which the
  * library reports as a temporary key failure.
  */
@@ -138,7 +140,8 @@ hook_waitreply(void *svc, void *qh, struct timeval *to, size_t *bytes,
 		}
 		dns_deadline_cap(&dl, &h->m->wait_end);
 	}
-	switch (dns_wait(h->q, &dl)) {
+	/* and never past the stage's deadline (end of message) */
+	switch (dns_wait_stage(h->q, &dl, h->m != NULL ? h->m->stage : NULL)) {
 	case DNS_PENDING:
 		return DKIM_DNS_EXPIRED;
 	case DNS_FAILED:
@@ -283,6 +286,17 @@ dkimv_version(void)
 }
 
 /* ---- one message ------------------------------------------------------ */
+
+/*
+ * dkimv_stage -- the deadline of the stage that waits for the keys (the
+ * session's, kept by it: end of message); a key question it cuts short
+ * marks it as cut
+ */
+void
+dkimv_stage(struct dkimv *m, struct deadline *stage)
+{
+	m->stage = stage;
+}
 
 /*
  * dkimv_new -- a check for one message (id: for the library's messages);

@@ -70,6 +70,7 @@ void		 dkimv_shutdown(void);
 const char	*dkimv_version(void);
 
 struct dkimv	*dkimv_new(const char *);
+void		 dkimv_stage(struct dkimv *, struct deadline *);
 void		 dkimv_header(struct dkimv *, const char *, const char *, int);
 void		 dkimv_eoh(struct dkimv *);
 int		 dkimv_body(struct dkimv *, const unsigned char *, size_t);

@@ -501,6 +501,34 @@ dns_wait(struct dns_query *q, const struct timespec *deadline)
 	return q->status;
 }
 
+/*
+ * dns_wait_stage -- dns_wait until own (NULL: the stage's deadline alone),
+ * never past the stage's deadline; when the stage's deadline ended the
+ * wait unanswered, the stage is marked cut (deadline_cut)
+ */
+enum dns_status
+dns_wait_stage(struct dns_query *q, const struct timespec *own,
+    struct deadline *stage)
+{
+	struct timespec		dl;
+	enum dns_status		st;
+	int			capped;
+
+	if (own == NULL && stage == NULL)
+		return dns_wait(q, NULL);
+	if (own == NULL) {
+		dl = stage->at;
+		capped = 1;
+	} else {
+		dl = *own;
+		capped = deadline_cap(stage, &dl);
+	}
+	st = dns_wait(q, &dl);
+	if (st == DNS_PENDING && capped)
+		deadline_cut(stage);
+	return st;
+}
+
 /* dns_answer -- the parsed answer (after DNS_DONE) */
 const struct dns_answer *
 dns_answer(const struct dns_query *q)

@@ -12,6 +12,10 @@
  * privilege drop. dns_free() stops it; every query must have been
  * released before.
  *
+ * dns_wait_stage() waits as dns_wait() but never past the stage's
+ * deadline (deadline.h); a wait that the stage cut short and that ended
+ * unanswered marks the stage as cut.
+ *
  * A query is submitted by any thread (dns_submit), then waited for by
  * its owner with an absolute CLOCK_MONOTONIC deadline (dns_wait, which
  * may be called again: a query is waited for lazily, when a rule first
@@ -31,6 +35,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "deadline.h"
 #include "dns_msg.h"
 
 enum dns_status {
@@ -51,6 +56,8 @@ void	 dns_free(struct dns *);
 
 struct dns_query *dns_submit(struct dns *, const char *, uint16_t);
 enum dns_status dns_wait(struct dns_query *, const struct timespec *);
+enum dns_status dns_wait_stage(struct dns_query *, const struct timespec *,
+	    struct deadline *);
 const struct dns_answer *dns_answer(const struct dns_query *);
 void	 dns_take(struct dns_query *, struct dns_answer *);
 const uint8_t *dns_packet(const struct dns_query *, size_t *);

@@ -20,12 +20,14 @@ struct one {
 	struct timespec		 txt_deadline;
 	unsigned		 ms;		/* the list's timeout */
 	int			 done;
+	struct timespec		 cut_at;	/* the stage deadline that cut the wait, or 0 */
 	struct dnsbl_result	 res;
 	char			 qname[DNSBL_QNAME_MAX];
 };
 
 struct dnsbl_lookup {
 	struct dns	*dns;
+	const struct deadline *stage;	/* the session's, of the current stage */
 	char		 ip[IP_STRLEN];
 	size_t		 n;
 	struct one	 l[];
@@ -33,11 +35,12 @@ struct dnsbl_lookup {
 
 /*
  * dnsbl_lookup_start -- ask every list about ip now; default_ms is the
- * deadline of lists without their own timeout.
+ * deadline of lists without their own timeout; stage (kept by the
+ * caller, NULL: none) the deadline of whichever stage waits.
  */
 struct dnsbl_lookup *
 dnsbl_lookup_start(struct dns *dns, struct dnsbl *const *lists, size_t n,
-    const struct ipaddr *ip, unsigned default_ms)
+    const struct ipaddr *ip, unsigned default_ms, const struct deadline *stage)
 {
 	struct dnsbl_lookup	*lk;
 	struct one		*o;
@@ -46,6 +49,7 @@ dnsbl_lookup_start(struct dns *dns, struct dnsbl *const *lists, size_t n,
 
 	lk = xcalloc(1, sizeof(*lk) + n * sizeof(lk->l[0]));
 	lk->dns = dns;
+	lk->stage = stage;
 	lk->n = n;
 	ip_format(ip, lk->ip, sizeof(lk->ip));
 	for (i = 0; i < n; i++) {
@@ -108,23 +112,47 @@ classify(struct one *o, const char *ip)
 	}
 }
 
-/* dnsbl_lookup_get -- list i's result, waiting at most until its deadline */
+/*
+ * recut -- a wait that a stage's deadline cut short is waited for again
+ * in a later stage (until the list's own deadline), not in the same one
+ */
+static int
+recut(const struct one *o, const struct deadline *stage)
+{
+	return o->q != NULL && stage != NULL &&
+	    (o->cut_at.tv_sec != stage->at.tv_sec ||
+	    o->cut_at.tv_nsec != stage->at.tv_nsec);
+}
+
+/*
+ * dnsbl_lookup_get -- list i's result, waiting at most until its deadline
+ * and never past the stage's: cut short by the stage, the list is
+ * unanswered in this stage, and waited for again in the next one
+ */
 const struct dnsbl_result *
 dnsbl_lookup_get(struct dnsbl_lookup *lk, size_t i)
 {
 	struct one	*o = &lk->l[i];
+	struct timespec	 dl = o->deadline;
 	char		 why[200];
+	int		 capped;
 
-	if (o->done)
+	if (o->done && !recut(o, lk->stage))
 		return &o->res;
 	o->done = 1;
 	memset(&o->res, 0, sizeof(o->res));
-	switch (dns_wait(o->q, &o->deadline)) {
+	capped = deadline_cap(lk->stage, &dl);
+	switch (dns_wait(o->q, &dl)) {
 	case DNS_DONE:
 		classify(o, lk->ip);
 		break;
 	case DNS_PENDING:
 		o->res.status = DNSBL_FAILED;
+		if (capped) {
+			/* the stage's time ran out, not the list's: kept */
+			o->cut_at = lk->stage->at;
+			return &o->res;
+		}
 		complain(o, lk->ip, "no answer before the deadline");
 		break;
 	default:
@@ -155,6 +183,7 @@ dnsbl_lookup_txt(struct dnsbl_lookup *lk, size_t i, struct buf *out)
 {
 	struct one		*o = &lk->l[i];
 	const struct dns_answer	*a;
+	struct timespec		 dl;
 	size_t			 len;
 
 	if (dnsbl_lookup_get(lk, i)->status != DNSBL_LISTED)
@@ -163,7 +192,10 @@ dnsbl_lookup_txt(struct dnsbl_lookup *lk, size_t i, struct buf *out)
 		o->txt = dns_submit(lk->dns, o->qname, DNS_T_TXT);
 		dns_deadline(&o->txt_deadline, o->ms);
 	}
-	if (dns_wait(o->txt, &o->txt_deadline) != DNS_DONE)
+	/* only a text for the reply: the stage's deadline leaves it out */
+	dl = o->txt_deadline;
+	(void)deadline_cap(lk->stage, &dl);
+	if (dns_wait(o->txt, &dl) != DNS_DONE)
 		return;
 	a = dns_answer(o->txt);
 	if (a->nrr == 0 || a->rr[0].text == NULL)

@@ -11,6 +11,11 @@
  * (DNSBL_ERROR_ANSWER or DNSBL_FAILED): logged at most once a minute per
  * list, never a listing. dnsbl_lookup_txt() asks for a listed list's TXT
  * record, for a reply that shows it, with the list's timeout from then.
+ * No wait runs past the deadline of the stage that waits (the session's
+ * stage deadline, deadline.h, handed to dnsbl_lookup_start and kept by
+ * the session): a list the stage's deadline cuts short is unanswered
+ * like one that timed out (its on_error applies), and a TXT record that
+ * does not come in the stage's time is left out of the reply.
  * The dnsbl.* facts are computed here from the results (dnsbl_lookup_value,
  * _txt_all), and so are the dnsbl= log field and the names of the failed
  * lists with on_error = tempfail (dnsbl_lookup_defers, _failed_names).
@@ -37,7 +42,7 @@ enum dnsbl_value { DNSBL_V_SCORE, DNSBL_V_NAMES, DNSBL_V_ERROR, DNSBL_V_LIST,
 struct dnsbl_lookup;
 
 struct dnsbl_lookup *dnsbl_lookup_start(struct dns *, struct dnsbl *const *,
-	    size_t, const struct ipaddr *, unsigned);
+	    size_t, const struct ipaddr *, unsigned, const struct deadline *);
 const struct dnsbl_result *dnsbl_lookup_get(struct dnsbl_lookup *, size_t);
 int	 dnsbl_lookup_done(const struct dnsbl_lookup *, size_t);
 void	 dnsbl_lookup_txt(struct dnsbl_lookup *, size_t, struct buf *);

@@ -456,7 +456,7 @@ check_key(struct rl_store *s, const struct rl_limit *l,
 	buf_reset(keys);
 	nw = plan(l, ev, kv, c, win, cell, &nc, keys);
 	if (nc > 0)
-		rc = s->ops->gcra(s, cell, nc, clock_fn(), commit);
+		rc = s->ops->gcra(s, cell, nc, clock_fn(), commit, ev->stage);
 	for (i = 0; i < nw; i++) {
 		window_result(l, &win[i], win[i].cell >= 0 ?
 		    &cell[win[i].cell] : NULL, pending, rc, &one);
@@ -569,7 +569,7 @@ batch_add(struct batch *b, const struct rl_limit *l, const struct rl_event *ev,
 
 /* batch_run -- count every cell of the batch at once; 0 or -1; frees it */
 static int
-batch_run(struct rl_store *s, struct batch *b)
+batch_run(struct rl_store *s, struct batch *b, struct deadline *stage)
 {
 	size_t	i;
 	int	rc = 0;
@@ -577,7 +577,7 @@ batch_run(struct rl_store *s, struct batch *b)
 	for (i = 0; i < b->n; i++)
 		b->cell[i].key = b->keys.data + b->off[i];
 	if (b->n > 0)
-		rc = s->ops->gcra(s, b->cell, b->n, clock_fn(), 1);
+		rc = s->ops->gcra(s, b->cell, b->n, clock_fn(), 1, stage);
 	free(b->cell);
 	free(b->off);
 	buf_free(&b->keys);
@@ -649,7 +649,7 @@ commit(struct rl_store *s, const struct rl_limit *const *lim, size_t n,
 		commit_limit(&b, lim[i], ev, &kv);
 	}
 	buf_free(&kv);
-	return batch_run(s, &b);
+	return batch_run(s, &b, ev->stage);
 }
 
 /* rl_commit_connection -- count an admitted connection */

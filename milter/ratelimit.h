@@ -95,6 +95,7 @@ struct rl_event {
 	size_t			 npending;
 	uint64_t		 size;		/* bytes: message size at eom, declared SIZE= before, else 0 */
 	int			 conn_held;	/* the connection already holds its concurrency slots */
+	struct deadline		*stage;		/* the stage's deadline for the store (NULL: none) */
 };
 
 /* what rl_check found, for rules, replies (${limit.*}, ${retry_after}) and logs */

@@ -5,6 +5,17 @@
  * this session as the fact source, turn the first terminal match into a
  * verdict (verdict.c), count admitted events (ratelimit.c).
  *
+ * Every stage (connect, HELO, MAIL, RCPT, DATA, end of message) gets one
+ * deadline, stage_timeout from when the MTA's command came (deadline.h),
+ * and every check that waits in it is capped by it: DNS lists, SPF, DKIM
+ * keys, DMARC, the TXT behind ${dnsbl.txt}, Redis. DKIM keys are asked at
+ * end of headers but waited for at end of message, so their time counts
+ * against the end-of-message deadline (the body's transfer is not
+ * charged to any stage). When a check was cut short by the deadline, the
+ * stage gets mxgate's own 451 4.4.3 (rule stage-timeout), never a
+ * decision on a result that could not be had in time; a DNS list cut
+ * short is unanswered, and its on_error decides as for its own timeout.
+ *
  * Counting follows spec section 6: a connection is counted when no
  * connect-stage rule refused it; a message, its recipients and bytes at
  * end of message when the message was accepted. A connect-stage refusal
@@ -36,6 +47,7 @@ static int	run_stage(struct session *, enum stage, struct verdict *);
 static void	message_reset(struct session *);
 static char	*domain_of(const char *);
 static void	set_str(char **, const char *);
+static void	stage_begin(struct session *);
 
 /* set_str -- replace an owned string with a copy (NULL allowed) */
 static void
@@ -163,9 +175,17 @@ session_new(struct rules *rules, const struct cfg *cfg, struct rl_store *store,
 	s->dns = dns;
 	session_plan(rules, cfg, &s->plan);
 	s->auth = auth_new(dns, (unsigned)cfg->dns_timeout * 1000,
-	    cfg->add_auth_results ? cfg->authserv_id : NULL, s->plan.auth);
+	    cfg->add_auth_results ? cfg->authserv_id : NULL, s->plan.auth,
+	    &s->stage);
 	verdict_init(&s->deferred);
 	return s;
+}
+
+/* stage_begin -- a stage starts: its one deadline, stage_timeout from now */
+static void
+stage_begin(struct session *s)
+{
+	deadline_start(&s->stage, (unsigned)s->cfg->stage_timeout * 1000);
 }
 
 /* session_rules -- the rule set the session uses */
@@ -242,6 +262,7 @@ event_fill(struct session *s, struct rl_event *ev)
 	ev->npending = s->npending;
 	ev->size = s->size ? s->size : s->declared_size;
 	ev->conn_held = s->held != NULL;
+	ev->stage = &s->stage;
 }
 
 /* limit_get -- rules_env: check a limit for the current event */
@@ -329,6 +350,9 @@ run_stage(struct session *s, enum stage st, struct verdict *v)
 	memset(&m, 0, sizeof(m));
 	rc = rules_eval(s->rules, st, &env, &m);
 	session_src(s, &src, st);
+	/* a check ran out of the stage's time: nothing it said is a result */
+	if (deadline_was_cut(&s->stage) && rc != RULES_DEFER)
+		return verdict_timeout(v, st, &src);
 	if (rc == RULES_DEFER) {
 		struct buf names = BUF_INIT;
 
@@ -370,6 +394,7 @@ session_connect(struct session *s, const char *hostname,
 	struct rl_event	ev;
 	size_t		nl = rules_nlimits(s->rules);
 
+	stage_begin(s);
 	if (sa != NULL && ip_from_sockaddr(sa, &s->ip) == 0)
 		ip_format(&s->ip, s->ipstr, sizeof(s->ipstr));
 	/* Postfix says "[1.2.3.4]" or "unknown" when it verified no name */
@@ -380,7 +405,7 @@ session_connect(struct session *s, const char *hostname,
 	if (s->dns != NULL && s->ip.family != 0 && rules_ndnsbls(s->rules) > 0)
 		s->dnsbl = dnsbl_lookup_start(s->dns, rules_dnsbls(s->rules),
 		    rules_ndnsbls(s->rules), &s->ip,
-		    (unsigned)s->cfg->dns_timeout * 1000);
+		    (unsigned)s->cfg->dns_timeout * 1000, &s->stage);
 	if (run_stage(s, STAGE_CONNECT, v) && v->kind != VERDICT_CONTINUE) {
 		/* keep it for HELO; Postfix would replace its text here */
 		s->deferred = *v;
@@ -421,6 +446,7 @@ deliver_pending(struct session *s, struct verdict *v)
 void
 session_helo(struct session *s, const char *helo, int tls, struct verdict *v)
 {
+	stage_begin(s);
 	set_str(&s->helo, helo);
 	s->tls = tls;
 	if (deliver_pending(s, v))
@@ -452,6 +478,7 @@ session_mail(struct session *s, const char *from, char *const *args,
     const char *sasl_user, const char *sasl_method, const char *qid,
     struct verdict *v)
 {
+	stage_begin(s);
 	message_reset(s);
 	if (deliver_pending(s, v))
 		return;
@@ -473,6 +500,7 @@ void
 session_rcpt(struct session *s, const char *rcpt, const char *qid,
     struct verdict *v)
 {
+	stage_begin(s);
 	free(s->rcpt);
 	s->rcpt = strip_brackets(rcpt != NULL ? rcpt : "");
 	free(s->rcpt_domain);
@@ -492,6 +520,7 @@ session_rcpt(struct session *s, const char *rcpt, const char *qid,
 void
 session_data(struct session *s, const char *qid, struct verdict *v)
 {
+	stage_begin(s);
 	if (qid != NULL)
 		set_str(&s->queue_id, qid);
 	set_str(&s->rcpt, NULL);
@@ -557,13 +586,18 @@ session_body(struct session *s, const unsigned char *p, size_t len)
 /*
  * session_eom -- end of message: eom rules, then count the message when
  * it was accepted. The headers of header actions stay readable through
- * session_headers() until the next message starts.
+ * session_headers() until the next message starts. The stage's deadline
+ * runs from now; DKIM keys asked at end of headers are waited for now,
+ * and so count against it, as does our Authentication-Results header.
  */
 void
 session_eom(struct session *s, const char *qid, struct verdict *v)
 {
 	struct rl_event	ev;
+	struct verdict_src src;
+	int		cut;
 
+	stage_begin(s);
 	if (qid != NULL)
 		set_str(&s->queue_id, qid);
 	set_str(&s->rcpt, NULL);
@@ -573,8 +607,14 @@ session_eom(struct session *s, const char *qid, struct verdict *v)
 	if (s->cfg->add_auth_results) {
 		struct auth_tx	tx;
 
+		cut = deadline_was_cut(&s->stage);
 		session_tx(s, &tx);
 		s->authres = auth_results(s->auth, &tx);
+		/* the header's checks ran out of time: no header that lies */
+		session_src(s, &src, STAGE_EOM);
+		if (!cut && deadline_was_cut(&s->stage) &&
+		    verdict_timeout(v, STAGE_EOM, &src))
+			return;
 	}
 	event_fill(s, &ev);
 	if (rl_commit_message(s->store, rules_limits(s->rules),

@@ -7,6 +7,7 @@
 #define MXGATE_SESSION_INT_H
 
 #include "auth.h"
+#include "deadline.h"
 #include "dnsbl_lookup.h"
 #include "ipaddr.h"
 #include "session.h"
@@ -24,6 +25,7 @@ struct session {
 	struct dnsbl_lookup	*dnsbl;		/* the lists' answers for the client */
 	int			 dnsbl_deferred; /* monitor mode: would_tempfail logged */
 	struct auth		*auth;		/* SPF, DKIM, DMARC of the transaction */
+	struct deadline		 stage;		/* of the stage being checked: every wait's cap */
 	int			 leadspc;	/* header values keep their leading space */
 	int			 skip;		/* SMFIS_SKIP negotiated */
 

@@ -17,12 +17,14 @@ query(void *arg, const char *name, uint16_t type, struct dns_answer *ans)
 	enum spf_dns_rc		 rc;
 	int			 rcode;
 
-	if (dns_expired(&e->deadline))
+	if (deadline_passed(e->stage)) {
+		/* a question the stage has no time left for: unanswered */
+		deadline_cut(e->stage);
 		return SPF_DNS_TEMP;
+	}
 	dns_deadline(&dl, e->query_ms);
-	dns_deadline_cap(&dl, &e->deadline);
 	q = dns_submit(e->dns, name, type);
-	if (dns_wait(q, &dl) != DNS_DONE) {
+	if (dns_wait_stage(q, &dl, e->stage) != DNS_DONE) {
 		dns_release(q);
 		return SPF_DNS_TEMP;
 	}
@@ -41,17 +43,17 @@ query(void *arg, const char *name, uint16_t type, struct dns_answer *ans)
 
 /*
  * spf_engine_init -- e asks dns, each question for at most query_ms and
- * all of them within total_ms from now; r is the resolver to hand to
- * spf_check()
+ * none past the stage's deadline (kept by the caller; NULL: none); r is
+ * the resolver to hand to spf_check() or dmarc_check()
  */
 void
 spf_engine_init(struct spf_engine *e, struct dns *dns, unsigned query_ms,
-    unsigned total_ms, struct spf_resolver *r)
+    struct deadline *stage, struct spf_resolver *r)
 {
 	memset(e, 0, sizeof(*e));
 	e->dns = dns;
 	e->query_ms = query_ms;
-	dns_deadline(&e->deadline, total_ms);
+	e->stage = stage;
 	r->query = query;
 	r->arg = e;
 }

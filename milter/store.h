@@ -8,7 +8,7 @@
  * and the key value. Keys are byte
  * strings with a length (they hold NULs).
  *
- * gcra(store, cells, n, now, commit) takes every cell of one check (all
+ * gcra(store, cells, n, now, commit, stage) takes every cell of one check (all
  * windows of one key value of a limit) at once, so a networked backend
  * can run it as one atomic server-side script: one round trip per check.
  * For each cell, with tat its stored time (now when unknown):
@@ -16,7 +16,9 @@
  *     wait  = level + inc > tau ? level + inc - tau : 0	(0: admitted)
  * and with commit, tat = max(tat, now) + inc for every cell, admitted or
  * not (count on accept: the caller commits only events it admitted).
- * Without commit nothing changes and no key is created. Sums saturate at
+ * Without commit nothing changes and no key is created. A networked
+ * store waits no longer than the stage's deadline (deadline.h; NULL:
+ * none) and marks it cut when the stage's time ran out first. Sums saturate at
  * UINT64_MAX. Returns 0, or -1 when the store failed (outputs are then 0).
  *
  * conc(store, key, len, delta, &value) adds delta (+1, -1 or 0 to read)
@@ -38,6 +40,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "deadline.h"
+
 struct rl_cell {
 	const char	*key;		/* limit name, window, key value */
 	size_t		 keylen;
@@ -50,7 +54,8 @@ struct rl_cell {
 struct rl_store;
 
 struct rl_store_ops {
-	int	(*gcra)(struct rl_store *, struct rl_cell *, size_t, uint64_t, int);
+	int	(*gcra)(struct rl_store *, struct rl_cell *, size_t, uint64_t, int,
+		    struct deadline *);
 	int	(*conc)(struct rl_store *, const char *, size_t, int, uint64_t *);
 	int	(*each)(struct rl_store *, uint64_t,
 		    int (*)(void *, const char *, size_t, uint64_t), void *);

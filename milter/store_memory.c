@@ -235,16 +235,17 @@ get(struct mstore *m, const char *key, size_t len, int create, uint64_t now)
 	return c;
 }
 
-/* mem_gcra -- see store.h */
+/* mem_gcra -- see store.h (never waits: the stage's deadline does not apply) */
 static int
 mem_gcra(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
-    int commit)
+    int commit, struct deadline *stage)
 {
 	struct mstore	*m = (struct mstore *)s;
 	struct mcell	*c;
 	uint64_t	 base, after;
 	size_t		 i;
 
+	(void)stage;
 	pthread_mutex_lock(&m->lock);
 	if (now > m->now)
 		m->now = now;

@@ -19,6 +19,13 @@
  * to the local store (or fail, with tempfail) without touching the
  * network. When a probe succeeds the store is up again, logged once.
  *
+ * A check never waits past the deadline of the SMTP stage that asks
+ * (deadline.h): with less time left than the command timeout, the wait
+ * for a connection, the connect and the command get what is left. When
+ * the stage's time runs out first, the connection is closed without a
+ * verdict on Redis (it is not marked down), the check falls back like
+ * any failed one, and the stage is marked cut.
+ *
  * One mutex guards the pool and the state; no lock is held during a
  * network call.
  */
@@ -123,9 +130,12 @@ call(redisContext *c, int argc, const char **argv, const size_t *argl,
 	return r;
 }
 
-/* setup -- a new connection: AUTH, SELECT, SCRIPT LOAD; NULL and err on failure */
+/*
+ * setup -- a new connection: AUTH, SELECT, SCRIPT LOAD, within the
+ * timeouts of tv (connect, command); NULL and err on failure
+ */
 static redisContext *
-setup(struct rstore *rs, char *err, size_t errlen)
+setup(struct rstore *rs, const struct timeval tv[2], char *err, size_t errlen)
 {
 	redisContext	*c;
 	redisReply	*r;
@@ -134,14 +144,14 @@ setup(struct rstore *rs, char *err, size_t errlen)
 	char		 db[16];
 	int		 n;
 
-	c = redisConnectWithTimeout(rs->host, (int)rs->port, rs->conn_tv);
+	c = redisConnectWithTimeout(rs->host, (int)rs->port, tv[0]);
 	if (c == NULL || c->err) {
 		reply_err(c, NULL, err, errlen);
 		if (c == NULL)
 			(void)snprintf(err, errlen, "cannot allocate a connection");
 		goto fail;
 	}
-	if (redisSetTimeout(c, rs->cmd_tv) != REDIS_OK) {
+	if (redisSetTimeout(c, tv[1]) != REDIS_OK) {
 		reply_err(c, NULL, err, errlen);
 		goto fail;
 	}
@@ -187,10 +197,12 @@ fail:
 
 /*
  * take -- a connection for one check, or NULL (down, or none free within
- * the command timeout: the caller falls back for this check)
+ * the command timeout tv[1]: the caller falls back for this check); a
+ * new one is set up within tv
  */
 static int
-take(struct rstore *rs, struct rconn *out, char *err, size_t errlen)
+take(struct rstore *rs, const struct timeval tv[2], struct rconn *out,
+    char *err, size_t errlen)
 {
 	struct timespec	ts;
 	int		rc;
@@ -198,7 +210,7 @@ take(struct rstore *rs, struct rconn *out, char *err, size_t errlen)
 	err[0] = '\0';
 	out->reused = 0;
 	pthread_mutex_lock(&rs->lock);
-	deadline(&ts, &rs->cmd_tv);
+	deadline(&ts, &tv[1]);
 	for (;;) {
 		if (!rs->up || rs->stop) {
 			pthread_mutex_unlock(&rs->lock);
@@ -223,7 +235,7 @@ take(struct rstore *rs, struct rconn *out, char *err, size_t errlen)
 	rs->nopen++;
 	out->gen = rs->gen;
 	pthread_mutex_unlock(&rs->lock);
-	if ((out->c = setup(rs, err, errlen)) != NULL)
+	if ((out->c = setup(rs, tv, err, errlen)) != NULL)
 		return 0;
 	pthread_mutex_lock(&rs->lock);
 	rs->nopen--;
@@ -448,7 +460,53 @@ fallback(struct rstore *rs, struct rl_cell *cells, size_t n, uint64_t now,
 			cells[i].wait = cells[i].level = 0;
 		return -1;
 	}
-	return rs->local->ops->gcra(rs->local, cells, n, now, commit);
+	return rs->local->ops->gcra(rs->local, cells, n, now, commit, NULL);
+}
+
+/* tv_cap -- *tv no longer than ms */
+static int
+tv_cap(struct timeval *tv, unsigned ms)
+{
+	if ((unsigned long)tv->tv_sec * 1000 + (unsigned long)tv->tv_usec / 1000
+	    <= ms)
+		return 0;
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (long)(ms % 1000) * 1000;
+	return 1;
+}
+
+/*
+ * budget -- the connect and command timeouts of one check, cut to the
+ * time the stage has left (NULL: no stage); *capped when they were cut;
+ * -1 when the stage has no time left
+ */
+static int
+budget(const struct rstore *rs, const struct deadline *stage,
+    struct timeval tv[2], int *capped)
+{
+	struct timespec	now;
+	unsigned	left;
+
+	tv[0] = rs->conn_tv;
+	tv[1] = rs->cmd_tv;
+	*capped = 0;
+	if (stage == NULL)
+		return 0;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((left = deadline_left_ms(stage, &now)) == 0)
+		return -1;
+	*capped = tv_cap(&tv[0], left) | tv_cap(&tv[1], left);
+	return 0;
+}
+
+/* out_of_time -- a failure while the stage's time ran out, not Redis's */
+static int
+out_of_time(struct deadline *stage, int capped)
+{
+	if (!capped || !deadline_passed(stage))
+		return 0;
+	deadline_cut(stage);
+	return 1;
 }
 
 /*
@@ -459,18 +517,25 @@ fallback(struct rstore *rs, struct rl_cell *cells, size_t n, uint64_t now,
  */
 static int
 redis_gcra(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
-    int commit)
+    int commit, struct deadline *stage)
 {
 	static time_t	 busy_logged;
 	struct rstore	*rs = (struct rstore *)s;
 	struct rconn	 k;
+	struct timeval	 tv[2];
 	char		 err[256];
-	int		 rc, attempt;
+	int		 rc, attempt, capped;
 
 	if (n == 0)
 		return 0;
+	if (budget(rs, stage, tv, &capped) == -1) {
+		deadline_cut(stage);
+		return fallback(rs, cells, n, now, commit);
+	}
 	for (attempt = 0; ; attempt++) {
-		if ((rc = take(rs, &k, err, sizeof(err))) < 0) {
+		if ((rc = take(rs, tv, &k, err, sizeof(err))) < 0) {
+			if (out_of_time(stage, capped))
+				return fallback(rs, cells, n, now, commit);
 			if (rc == -2)
 				down(rs, NULL, err);
 			else if (err[0] != '\0')
@@ -479,10 +544,19 @@ redis_gcra(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
 				    rs->where, err);
 			return fallback(rs, cells, n, now, commit);
 		}
+		if (capped)
+			(void)redisSetTimeout(k.c, tv[1]);
 		rc = eval(rs, k.c, cells, n, now, commit, err, sizeof(err));
 		if (rc == 0) {
+			if (capped)
+				(void)redisSetTimeout(k.c, rs->cmd_tv);
 			give(rs, &k);
 			return 0;
+		}
+		if (out_of_time(stage, capped)) {
+			/* the stage's time ran out, not Redis: no verdict on it */
+			discard(rs, &k);
+			return fallback(rs, cells, n, now, commit);
 		}
 		if (rc == -2 && k.reused && attempt == 0) {
 			discard(rs, &k);
@@ -536,9 +610,12 @@ static int
 probe(struct rstore *rs, struct rconn *k, char *err, size_t errlen)
 {
 	struct rl_cell	cell;
+	struct timeval	tv[2];
 	static const char key[] = "probe";
 
-	if ((k->c = setup(rs, err, errlen)) == NULL)
+	tv[0] = rs->conn_tv;
+	tv[1] = rs->cmd_tv;
+	if ((k->c = setup(rs, tv, err, errlen)) == NULL)
 		return -1;
 	memset(&cell, 0, sizeof(cell));
 	cell.key = key;

@@ -463,3 +463,24 @@ verdict_store(struct verdict *v, enum stage stage,
 	buf_free(&text);
 	return rc;
 }
+
+/*
+ * verdict_timeout -- a check of the stage ran out of the stage's time
+ * (stage_timeout): 451 4.4.3, rule stage-timeout, answered by mxgate
+ * itself before the MTA's milter timeout. Returns 1 when the verdict
+ * takes effect (not in monitor mode).
+ */
+int
+verdict_timeout(struct verdict *v, enum stage stage,
+    const struct verdict_src *src)
+{
+	struct buf	text = BUF_INIT;
+	int		rc;
+
+	buf_puts(&text, "Checks for this message took too long (a DNS server "
+	    "did not answer in time). This is temporary; please try again "
+	    "later.");
+	rc = fault(v, stage, "stage-timeout", "4.4.3", &text, src);
+	buf_free(&text);
+	return rc;
+}

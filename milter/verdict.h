@@ -62,5 +62,7 @@ int	verdict_dnsbl(struct verdict *, enum stage, const char *,
 	    const struct verdict_src *);
 int	verdict_store(struct verdict *, enum stage,
 	    const struct verdict_src *);
+int	verdict_timeout(struct verdict *, enum stage,
+	    const struct verdict_src *);
 
 #endif

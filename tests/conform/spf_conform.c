@@ -98,6 +98,7 @@ run(struct dns *d, char **f)
 	struct spf_request	req;
 	struct spf_outcome	out;
 	struct spf_engine	e;
+	struct deadline		dl;
 	struct spf_resolver	r;
 	const char		*got;
 	char			*exp, *tok, *save;
@@ -110,7 +111,8 @@ run(struct dns *d, char **f)
 	}
 	req.helo = f[2];
 	req.sender = f[4];
-	spf_engine_init(&e, d, QUERY_MS, TOTAL_MS, &r);
+	deadline_start(&dl, TOTAL_MS);
+	spf_engine_init(&e, d, QUERY_MS, &dl, &r);
 	spf_check(&r, &req, &out);
 	got = spf_result_name(out.result);
 	exp = strdup(f[5]);

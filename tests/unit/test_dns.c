@@ -206,6 +206,46 @@ START_TEST(test_deadline)
 }
 END_TEST
 
+/*
+ * dns_wait_stage: the stage's deadline ends a wait that the query's own
+ * would let run on, and marks the stage cut; a wait that ends at the
+ * query's own deadline leaves the stage alone
+ */
+START_TEST(test_stage_deadline)
+{
+	struct dns		*d = engine();
+	struct dns_query	*q;
+	struct deadline		 stage;
+	struct timespec		 own, t0, t1;
+	long			 ms;
+
+	/* own 5 s (dns_timeout), stage 300 ms: the stage ends it */
+	deadline_start(&stage, 300);
+	dns_deadline(&own, 5000);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	q = dns_submit(d, "stage.silent.example", DNS_T_A);
+	ck_assert_int_eq(dns_wait_stage(q, &own, &stage), DNS_PENDING);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ck_assert_msg(ms < 2500, "waited %ld ms past a 300 ms stage", ms);
+	ck_assert_int_eq(deadline_was_cut(&stage), 1);
+	/* no own deadline: the stage's alone, which has passed */
+	ck_assert_int_eq(dns_wait_stage(q, NULL, &stage), DNS_PENDING);
+	dns_release(q);
+
+	/* own 200 ms, stage 10 s: the query's own ends it, no cut */
+	deadline_start(&stage, 10000);
+	dns_deadline(&own, 200);
+	q = dns_submit(d, "own.silent.example", DNS_T_A);
+	ck_assert_int_eq(dns_wait_stage(q, &own, &stage), DNS_PENDING);
+	ck_assert_int_eq(deadline_was_cut(&stage), 0);
+	/* no stage: as dns_wait */
+	ck_assert_int_eq(dns_wait_stage(q, &own, NULL), DNS_PENDING);
+	dns_release(q);
+	dns_free(d);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	struct buf		 err = BUF_INIT;
@@ -290,6 +330,7 @@ main(void)
 	tcase_add_test(tc, test_other_types);
 	tcase_add_test(tc, test_negative);
 	tcase_add_test(tc, test_deadline);
+	tcase_add_test(tc, test_stage_deadline);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_race);
 	suite_add_tcase(s, tc);
