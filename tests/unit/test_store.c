@@ -39,6 +39,7 @@
 
 #include "buf.h"
 #include "compat.h"
+#include "deadline.h"
 #include "ipaddr.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -930,6 +931,73 @@ START_TEST(test_idle_closed)
 }
 END_TEST
 
+/*
+ * the stage's deadline (issue 12): a check never waits past it; a stage
+ * with no time left does not touch Redis, and a command the deadline
+ * cuts short is not held against Redis (no "down", nothing logged), but
+ * marks the stage as cut
+ */
+START_TEST(test_stage_deadline)
+{
+	struct rl_limit	*l = limit("stage", RL_COUNT_MESSAGES, RL_PART_SASL_USER,
+			    10, 60, 0, 0, 0);
+	struct rl_store	*a, *t;
+	struct rl_event	 ev;
+	struct rl_result res;
+	struct deadline	 stage;
+	struct buf	 log = BUF_INIT;
+	redisContext	*c;
+	long		 calls;
+
+	flush();
+	rl_set_clock(NULL);
+	log_capture(&log);
+	a = rstore(0, 0, NULL);
+	t = rstore(0, 1, NULL);
+	memset(&ev, 0, sizeof(ev));
+	ev.sasl_user = "u";
+	ck_assert_int_eq(rl_check(a, l, &ev, &res), 0);
+	ck_assert_int_eq(rl_check(t, l, &ev, &res), 0);
+	ck_assert_ptr_nonnull(c = redis_conn());
+	calls = evalsha_calls(c);
+
+	/* no time left: no network, the fallback, the stage cut */
+	deadline_start(&stage, 0);
+	ev.stage = &stage;
+	ck_assert_int_eq(rl_check(a, l, &ev, &res), 0);
+	ck_assert_int_eq(deadline_was_cut(&stage), 1);
+	deadline_start(&stage, 0);
+	ck_assert_int_eq(rl_check(t, l, &ev, &res), -1);	/* store_error = tempfail */
+	ck_assert_int_eq(deadline_was_cut(&stage), 1);
+	ck_assert_int_eq(evalsha_calls(c), calls);
+
+	/* Redis stalls (1 s) past the stage's 100 ms, inside its 500 ms timeout */
+	freeReplyObject(redisCommand(c, "CLIENT PAUSE 1000 ALL"));
+	deadline_start(&stage, 100);
+	ck_assert_int_eq(rl_check(a, l, &ev, &res), 0);
+	ck_assert_int_eq(deadline_was_cut(&stage), 1);
+	ck_assert(rl_store_redis_up(a));
+	ck_assert(rl_store_redis_up(t));
+	usleep(1100000);
+	ck_assert_int_eq(count(&log, "using local counters"), 0);
+	ck_assert_int_eq(count(&log, "deferred (store_error"), 0);
+
+	/* a stage with time: Redis as before */
+	deadline_start(&stage, 5000);
+	calls = evalsha_calls(c);
+	ck_assert_int_eq(rl_check(a, l, &ev, &res), 0);
+	ck_assert_int_eq(deadline_was_cut(&stage), 0);
+	ck_assert_int_eq(evalsha_calls(c), calls + 1);
+	ck_assert(rl_store_redis_up(a));
+	redisFree(c);
+	log_capture(NULL);
+	rl_store_free(a);
+	rl_store_free(t);
+	rl_limit_free(l);
+	buf_free(&log);
+}
+END_TEST
+
 /* AUTH: the right password works, a wrong one is a failure that is logged */
 START_TEST(test_auth)
 {
@@ -1091,6 +1159,7 @@ main(void)
 		tcase_add_test(tr, test_shared);
 		tcase_add_test(tr, test_failover);
 		tcase_add_test(tr, test_idle_closed);
+		tcase_add_test(tr, test_stage_deadline);
 		tcase_add_test(tr, test_auth);
 		suite_add_tcase(s, tr);
 	} else
