@@ -12,6 +12,7 @@
 #   - end of message: a DKIM-signed message whose key server never
 #     answers, from a domain whose _dmarc server never answers: mxgate's
 #     own 451 4.4.3 at end of message, no milter timeout;
+#     the same when only the Authentication-Results header needs them;
 #   - mode = monitor: the RCPT stage logs would_tempfail and the mail
 #     goes on (found delivered with mxgate's decision for its queue id).
 #   - mxgate -n refuses a dns_timeout above stage_timeout (exit 78).
@@ -130,6 +131,29 @@ RULES
 		'rule=stage-timeout stage=eom action=tempfail .*from=<alice@slowdk\.example>'
 	check_nogrep "EOM: no milter timeout in the maillog" '.' "$(milter_timeouts "$from")"
 	check_alive "EOM: mxgate still running"
+	h_mxgate_stop
+
+	# no rule asks: the Authentication-Results header's own checks (DKIM
+	# key, SPF, _dmarc) run out of the stage's time: the same 451, never
+	# a header with results cut short
+	cat >"$H/rules/test.rules" <<'RULES'
+rule big at eom {
+	if size > 50000000
+	reject 552 5.3.4 "Too big."
+}
+RULES
+	conf
+	h_mxgate_start
+	from=$(maillog_next)
+	out=$(printf '%s\n' "cmd EHLO client.test" "cmd MAIL FROM:<alice@slowdk.example>" \
+		"cmd RCPT TO:<c@rcpt.test>" "cmd DATA" "data $msg" |
+		smtp 127.0.0.1:2525 --bind 203.0.113.10 --timeout 60)
+	r=$(reply_to "$out" "(body,")
+	check_reply "EOM, header only: mxgate's own tailored 451 4.4.3" \
+		451 4.4.3 "$r" 'Checks for this message took too long'
+	check_logref "EOM, header only: logged rule=stage-timeout stage=eom" "$(ref_of "$r")" \
+		'rule=stage-timeout stage=eom action=tempfail .*from=<alice@slowdk\.example>'
+	check_nogrep "EOM, header only: no milter timeout in the maillog" '.' "$(milter_timeouts "$from")"
 	h_mxgate_stop
 else
 	note "SKIP end of message: no dkimpy (Debian: python3-dkim python3-nacl)"
