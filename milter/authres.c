@@ -145,34 +145,55 @@ skip_cfws(const char *p, const char *end)
 	}
 }
 
+/* read_token -- an RFC 2045 token from p into got; past its end */
+static const char *
+read_token(const char *p, const char *end, struct buf *got)
+{
+	for (; p < end && *p > ' ' && *p < 0x7f && !tspecial(*p); p++)
+		buf_putc(got, *p);
+	return p;
+}
+
+/* same_host -- a and b name the same host: case and one trailing dot aside */
+static int
+same_host(const char *a, const char *b)
+{
+	size_t	al = strlen(a), bl = strlen(b);
+
+	if (al > 1 && a[al - 1] == '.')
+		al--;
+	if (bl > 1 && b[bl - 1] == '.')
+		bl--;
+	return al > 0 && al == bl && strncasecmp(a, b, al) == 0;
+}
+
 /*
  * authres_claims -- does the header value (len bytes) claim authserv-id
- * id? 1 or 0.
+ * id? 1 or 0. Only the id is read: what follows it may be anything. A
+ * quoted string left open is read as a token after the quote.
  */
 int
 authres_claims(const char *v, size_t len, const char *id)
 {
-	const char	*end = v + len, *p = skip_cfws(v, end);
+	const char	*end = v + len, *p = skip_cfws(v, end), *q;
 	struct buf	 got = BUF_INIT;
 	int		 rc;
 
 	if (p == NULL || p == end)
 		return 0;
 	if (*p == '"') {
-		for (p++; p < end && *p != '"'; p++) {
-			if (*p == '\\' && p + 1 < end)
-				p++;
-			buf_putc(&got, *p);
+		for (q = p + 1; q < end && *q != '"'; q++) {
+			if (*q == '\\' && q + 1 < end)
+				q++;
+			buf_putc(&got, *q);
 		}
-		if (p == end) {
-			buf_free(&got);
-			return 0;
+		if (q == end) {
+			buf_reset(&got);
+			(void)read_token(p + 1, end, &got);
 		}
-	} else {
-		for (; p < end && *p > ' ' && *p < 0x7f && !tspecial(*p); p++)
-			buf_putc(&got, *p);
-	}
-	rc = got.len > 0 && strcasecmp(buf_str(&got), id) == 0;
+	} else
+		(void)read_token(p, end, &got);
+	rc = got.len > 0 && same_host(buf_str(&got), id);
 	buf_free(&got);
 	return rc;
 }

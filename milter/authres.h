@@ -11,9 +11,11 @@
  * no method says "AUTHSERV-ID; none".
  *
  * authres_claims() reads the authserv-id of an existing header value
- * (skipping comments and folding white space, a token or a quoted string)
- * and compares it, case-insensitively, with ours: 1 when it claims it,
- * 0 otherwise (also for an unreadable value: it is not ours to delete).
+ * (skipping comments and folding white space, a token or a quoted string,
+ * one left open read as a token) and compares it with ours, ignoring case
+ * and one trailing dot: 1 when it claims it, 0 otherwise. Nothing after
+ * the id is read, so a value that does not parse after it is still ours
+ * to delete; one whose id cannot be read (an open comment) is not.
  *
  * Pure functions on caller-owned buffers: thread-safe.
  */

@@ -100,7 +100,16 @@ static const struct {
 	{ "mx.example; spf=pass", 0 },
 	{ "", 0 },
 	{ "(unclosed mx.example.org; spf=pass", 0 },
-	{ "\"mx.example.org; spf=pass", 0 },
+	/* a trailing dot names the same host; junk after the id is still ours */
+	{ "mx.example.org.; dkim=pass", 1 },
+	{ "MX.EXAMPLE.ORG.; dkim=pass", 1 },
+	{ "\"mx.example.org.\"; dkim=pass", 1 },
+	{ "mx.example.org;;; =%% garbage (", 1 },
+	{ "mx.example.org(unclosed; dkim=pass", 1 },
+	{ "mx.example.org\x01\x02; dkim=pass", 1 },
+	{ "mx.example.org/x; dkim=pass", 1 },
+	{ "\"mx.example.org; dkim=pass", 1 },
+	{ "mx.example.org..; spf=pass", 0 },
 	{ "; spf=pass", 0 },
 };
 
