@@ -21,17 +21,29 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <opendkim/dkim.h>
 
+#include "dkimlen.h"
 #include "dkimv.h"
 #include "log.h"
 #include "xalloc.h"
 
 #define HDR_MAX		(128 * 1024)	/* a header field fed to the library */
 
+#define KEYNAME_MAX	(DKIMV_SELECTOR_MAX + DKIMV_DOMAIN_MAX + 16)
+
 struct prefetch {
-	char		 name[DKIMV_SELECTOR_MAX + DKIMV_DOMAIN_MAX + 16];
+	char		 name[KEYNAME_MAX];
 	struct dns_query *q;		/* NULL once adopted */
+};
+
+/* a signature refused before the library checked it, and why */
+struct refused {
+	const DKIM_SIGINFO *sig;	/* rsa-sha1: ignored at end of headers */
+	char		 key[KEYNAME_MAX];	/* or a key refused when it came in */
+	char		 why[DKIMV_REASON_MAX];
 };
 
 struct dkimv {
@@ -43,6 +55,10 @@ struct dkimv {
 	char			 why[DKIMV_REASON_MAX];
 	struct prefetch		 pre[DKIMV_MAX_SIGS];
 	size_t			 npre;
+	struct refused		 ref[DKIMV_MAX_SIGS];
+	size_t			 nref;
+	int			 has_l;		/* a signature with l=: count the body */
+	struct dkimlen		 blen;
 	int			 wait_set;
 	struct timespec		 wait_end;	/* every key answer by then */
 	struct deadline		*stage;		/* the session's (NULL: none) */
@@ -54,6 +70,7 @@ struct dkimv {
 struct hq {
 	struct dns_query	*q;
 	struct dkimv		*m;		/* NULL outside a message */
+	char			 name[KEYNAME_MAX];
 	unsigned char		*buf;
 	size_t			 buflen;
 };
@@ -71,6 +88,7 @@ dkimv_result_name(enum dkimv_result r)
 	switch (r) {
 	case DKIMV_PASS:	return "pass";
 	case DKIMV_FAIL:	return "fail";
+	case DKIMV_POLICY:	return "policy";
 	case DKIMV_TEMPERROR:	return "temperror";
 	case DKIMV_PERMERROR:	return "permerror";
 	case DKIMV_NONE:	break;
@@ -93,6 +111,7 @@ hook_start(void *svc, int type, unsigned char *qname, unsigned char *buf,
 	h->m = cur;
 	h->buf = buf;
 	h->buflen = buflen;
+	(void)strlcpy(h->name, (const char *)qname, sizeof(h->name));
 	if (cur != NULL)
 		for (i = 0; i < cur->npre && h->q == NULL; i++)
 			if (cur->pre[i].q != NULL &&
@@ -104,6 +123,116 @@ hook_start(void *svc, int type, unsigned char *qname, unsigned char *buf,
 		h->q = dns_submit(engine, (const char *)qname, (uint16_t)type);
 	*qh = h;
 	return 0;
+}
+
+/* refuse -- note a refused signature (sig) or key (key), with why */
+static void
+refuse(struct dkimv *m, const DKIM_SIGINFO *sig, const char *key,
+    const char *why)
+{
+	struct refused	*r;
+
+	if (m == NULL || m->nref == DKIMV_MAX_SIGS)
+		return;
+	r = &m->ref[m->nref++];
+	r->sig = sig;
+	(void)strlcpy(r->key, key != NULL ? key : "", sizeof(r->key));
+	(void)strlcpy(r->why, why, sizeof(r->why));
+}
+
+/* tag_value -- the value of tag name in a tag list (RFC 6376 3.2), or NULL */
+static const char *
+tag_value(const char *list, const char *name, size_t *vlen)
+{
+	const char	*p = list, *semi, *eq, *t, *te;
+	size_t		 nl = strlen(name);
+
+	for (; *p != '\0'; p = *semi != '\0' ? semi + 1 : semi) {
+		semi = p + strcspn(p, ";");
+		if ((eq = memchr(p, '=', (size_t)(semi - p))) == NULL)
+			continue;
+		for (t = p; t < eq && strchr(" \t\r\n", *t) != NULL; t++)
+			;
+		for (te = eq; te > t && strchr(" \t\r\n", te[-1]) != NULL; te--)
+			;
+		if ((size_t)(te - t) == nl && strncmp(t, name, nl) == 0) {
+			*vlen = (size_t)(semi - eq - 1);
+			return eq + 1;
+		}
+	}
+	return NULL;
+}
+
+/* rsa_bits -- the size of the RSA key in a key record's p=, or 0 (not one) */
+static int
+rsa_bits(const char *txt)
+{
+	const unsigned char	*dp;
+	const char		*v;
+	unsigned char		 b64[DKIMV_KEY_RECORD_MAX + 1], der[DKIMV_KEY_RECORD_MAX];
+	size_t			 vlen, n = 0, i;
+	EVP_PKEY		*k;
+	int			 dl, bits = 0;
+
+	if ((v = tag_value(txt, "k", &vlen)) != NULL &&
+	    strncmp(v + strspn(v, " \t\r\n"), "rsa", 3) != 0)
+		return 0;
+	if ((v = tag_value(txt, "p", &vlen)) == NULL)
+		return 0;
+	for (i = 0; i < vlen && n < DKIMV_KEY_RECORD_MAX; i++)
+		if (strchr(" \t\r\n", v[i]) == NULL)
+			b64[n++] = (unsigned char)v[i];
+	if (n == 0 || n % 4 != 0)
+		return 0;
+	if ((dl = EVP_DecodeBlock(der, b64, (int)n)) <= 0)
+		return 0;
+	dp = der;
+	if ((k = d2i_PUBKEY(NULL, &dp, dl)) == NULL)
+		return 0;
+	if (EVP_PKEY_base_id(k) == EVP_PKEY_RSA)
+		bits = EVP_PKEY_bits(k);
+	EVP_PKEY_free(k);
+	return bits;
+}
+
+/*
+ * key_refused -- a key answer mxgate refuses before the library checks a
+ * signature with it (RFC 8301): a record longer than the library reads,
+ * an RSA key under 1024 or over DKIMV_RSA_BITS_MAX bits. 1 and why.
+ */
+static int
+key_refused(const struct dns_answer *a, char *why, size_t whylen)
+{
+	const struct dns_rr	*txt = NULL;
+	size_t			 i;
+	int			 bits;
+
+	for (i = 0; i < a->nrr; i++)
+		if (a->rr[i].type == DNS_T_TXT) {
+			if (txt != NULL)
+				return 0;	/* several: the library says so */
+			txt = &a->rr[i];
+		}
+	if (txt == NULL)
+		return 0;
+	if (txt->text_cut || txt->textlen > DKIMV_KEY_RECORD_MAX) {
+		(void)snprintf(why, whylen, "key record of %s%zu bytes "
+		    "(at most %d)", txt->text_cut ? "over " : "", txt->textlen,
+		    DKIMV_KEY_RECORD_MAX);
+		return 1;
+	}
+	if (memchr(txt->text, '\0', txt->textlen) != NULL)
+		return 0;
+	bits = rsa_bits(txt->text);
+	if (bits > 0 && bits < DKIMV_RSA_BITS_MIN)
+		(void)snprintf(why, whylen, "RSA key of %d bits (at least %d, "
+		    "RFC 8301)", bits, DKIMV_RSA_BITS_MIN);
+	else if (bits > DKIMV_RSA_BITS_MAX)
+		(void)snprintf(why, whylen, "RSA key of %d bits (at most %d)",
+		    bits, DKIMV_RSA_BITS_MAX);
+	else
+		return 0;
+	return 1;
 }
 
 /*
@@ -124,6 +253,7 @@ hook_waitreply(void *svc, void *qh, struct timeval *to, size_t *bytes,
 	size_t			 len;
 	unsigned		 ms = query_ms;
 	int			 rcode;
+	char			 why[DKIMV_REASON_MAX];
 
 	(void)svc;
 	if (error != NULL)
@@ -152,6 +282,11 @@ hook_waitreply(void *svc, void *qh, struct timeval *to, size_t *bytes,
 	rcode = dns_answer(h->q)->rcode;
 	if (rcode != 0 && rcode != 3)
 		return DKIM_DNS_ERROR;
+	if (rcode == 0 && key_refused(dns_answer(h->q), why, sizeof(why))) {
+		/* the library sees a key failure; dkimv_eom says why */
+		refuse(h->m, NULL, h->name, why);
+		return DKIM_DNS_ERROR;
+	}
 	pkt = dns_packet(h->q, &len);
 	if (pkt == NULL || len > h->buflen)
 		return DKIM_DNS_ERROR;
@@ -183,6 +318,7 @@ prescreen(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
 {
 	struct dkimv	*m = dkim_get_user_context(dkim);
 	const char	*d, *s;
+	dkim_alg_t	 alg;
 	int		 i, n;
 	size_t		 j;
 
@@ -196,6 +332,16 @@ prescreen(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
 		}
 		d = (const char *)dkim_sig_getdomain(sigs[i]);
 		s = (const char *)dkim_sig_getselector(sigs[i]);
+		/* RFC 8301: rsa-sha1 is never valid; its key is not asked for */
+		if (dkim_sig_getsignalg(sigs[i], &alg) == DKIM_STAT_OK &&
+		    alg == DKIM_SIGN_RSASHA1) {
+			dkim_sig_ignore(sigs[i]);
+			refuse(m, sigs[i], NULL, "rsa-sha1 is not accepted "
+			    "(RFC 8301)");
+			continue;
+		}
+		if (dkim_sig_gettagvalue(sigs[i], 0, (unsigned char *)"l") != NULL)
+			m->has_l = 1;
 		if (d == NULL || s == NULL || *d == '\0' || *s == '\0' ||
 		    dkim_sig_geterror(sigs[i]) > DKIM_SIGERROR_OK)
 			continue;
@@ -228,7 +374,7 @@ dkimv_init(struct dns *dns, unsigned qms, unsigned sigs, struct buf *err)
 {
 	uint32_t	flags = DKIM_LIBFLAGS_DELAYSIGPROC |
 			    DKIM_LIBFLAGS_BADSIGHANDLES;
-	unsigned int	secs = (qms + 999) / 1000;
+	unsigned int	secs = (qms + 999) / 1000, minbits = DKIMV_RSA_BITS_MIN;
 	dkim_query_t	qm = DKIM_QUERY_DNS;
 
 	if (lib != NULL)
@@ -245,7 +391,9 @@ dkimv_init(struct dns *dns, unsigned qms, unsigned sigs, struct buf *err)
 	    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_TIMEOUT, &secs,
 	    sizeof(secs)) != DKIM_STAT_OK ||
 	    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_QUERYMETHOD, &qm,
-	    sizeof(qm)) != DKIM_STAT_OK) {
+	    sizeof(qm)) != DKIM_STAT_OK ||
+	    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS, &minbits,
+	    sizeof(minbits)) != DKIM_STAT_OK) {
 		buf_puts(err, "libopendkim: cannot set options");
 		dkim_close(lib);
 		lib = NULL;
@@ -374,7 +522,11 @@ dkimv_eoh(struct dkimv *m)
 	}
 }
 
-/* dkimv_body -- a body chunk (CRLF lines); 1 while more body is needed */
+/*
+ * dkimv_body -- a body chunk (CRLF lines); 1 while more body is needed.
+ * With a signature that has l=, all of it is: whether l= covers the
+ * whole body is known only at its end.
+ */
 int
 dkimv_body(struct dkimv *m, const unsigned char *p, size_t len)
 {
@@ -382,10 +534,12 @@ dkimv_body(struct dkimv *m, const unsigned char *p, size_t len)
 		dkimv_eoh(m);
 	if (m->dkim == NULL || m->unusable)
 		return 0;
+	if (m->has_l)
+		dkimlen_feed(&m->blen, p, len);
 	if (dkim_minbody(m->dkim) == 0)
-		return 0;
+		return m->has_l;
 	(void)dkim_body(m->dkim, (unsigned char *)p, len);
-	return dkim_minbody(m->dkim) != 0;
+	return m->has_l || dkim_minbody(m->dkim) != 0;
 }
 
 /* alg_name -- the a= of a signature */
@@ -424,9 +578,10 @@ sig_result(DKIM_SIGINFO *sig, char *why, size_t whylen)
 	switch (e) {
 	case DKIM_SIGERROR_KEYFAIL:
 		return DKIMV_TEMPERROR;
+	case DKIM_SIGERROR_KEYTOOSMALL:
+		return DKIMV_PERMERROR;		/* RFC 8301 */
 	case DKIM_SIGERROR_BADSIG:
 	case DKIM_SIGERROR_KEYREVOKED:
-	case DKIM_SIGERROR_KEYTOOSMALL:
 	case DKIM_SIGERROR_EXPIRED:
 	case DKIM_SIGERROR_FUTURE:
 		return DKIMV_FAIL;
@@ -458,13 +613,87 @@ copy_b(char *dst, size_t dstlen, const unsigned char *src)
 	dst[n] = '\0';
 }
 
+/* refusal -- why mxgate refused sig before the library checked it, or NULL */
+static const char *
+refusal(const struct dkimv *m, DKIM_SIGINFO *sig)
+{
+	char	 name[KEYNAME_MAX];
+	size_t	 i;
+	int	 n;
+
+	n = snprintf(name, sizeof(name), "%s._domainkey.%s",
+	    (const char *)dkim_sig_getselector(sig),
+	    (const char *)dkim_sig_getdomain(sig));
+	for (i = 0; i < m->nref; i++) {
+		if (m->ref[i].sig == sig)
+			return m->ref[i].why;
+		if (m->ref[i].sig == NULL && n > 0 && (size_t)n < sizeof(name) &&
+		    dkim_sig_geterror(sig) == DKIM_SIGERROR_KEYFAIL &&
+		    strcasecmp(m->ref[i].key, name) == 0)
+			return m->ref[i].why;
+	}
+	return NULL;
+}
+
+/*
+ * short_l -- a passing signature whose l= stops short of the body's
+ * canonical length is not a pass: text added after signing (policy)
+ */
+static int
+short_l(const struct dkimv *m, DKIM_SIGINFO *sig, char *why, size_t whylen)
+{
+	dkim_canon_t	hc, bc;
+	ssize_t		signlen = -1;
+	uint64_t	total;
+
+	if (!m->has_l ||
+	    dkim_sig_gettagvalue(sig, 0, (unsigned char *)"l") == NULL ||
+	    dkim_sig_getcanonlen(m->dkim, sig, NULL, NULL, &signlen) !=
+	    DKIM_STAT_OK || signlen < 0 ||
+	    dkim_sig_getcanons(sig, &hc, &bc) != DKIM_STAT_OK)
+		return 0;
+	total = bc == DKIM_CANON_SIMPLE ? dkimlen_simple(&m->blen) :
+	    dkimlen_relaxed(&m->blen);
+	if (total <= (uint64_t)signlen)
+		return 0;
+	(void)snprintf(why, whylen, "l=%zd leaves %llu of %llu body bytes "
+	    "unsigned", signlen, (unsigned long long)total - (uint64_t)signlen,
+	    (unsigned long long)total);
+	return 1;
+}
+
+/* sig_out -- one signature of the outcome */
+static void
+sig_out(struct dkimv *m, DKIM_SIGINFO *sig, const char *refused)
+{
+	struct dkimv_sig *o = &m->out.sig[m->out.nsigs++];
+	enum dkimv_result r;
+
+	copy_tag(o->domain, sizeof(o->domain), dkim_sig_getdomain(sig));
+	copy_tag(o->selector, sizeof(o->selector), dkim_sig_getselector(sig));
+	copy_b(o->b, sizeof(o->b), dkim_sig_gettagvalue(sig, 0,
+	    (unsigned char *)"b"));
+	o->alg = alg_name(sig);
+	if (refused != NULL) {
+		o->result = DKIMV_PERMERROR;
+		(void)strlcpy(o->reason, refused, sizeof(o->reason));
+	} else
+		o->result = sig_result(sig, o->reason, sizeof(o->reason));
+	if (o->result == DKIMV_PASS && short_l(m, sig, o->reason,
+	    sizeof(o->reason)))
+		o->result = DKIMV_POLICY;
+	/* the message's result is one of the dkim fact's: policy is a fail */
+	r = o->result == DKIMV_POLICY ? DKIMV_FAIL : o->result;
+	if (r > m->out.result)
+		m->out.result = r;
+}
+
 /* dkimv_eom -- end of message: every signature checked; the outcome (id: for the log) */
 const struct dkimv_outcome *
 dkimv_eom(struct dkimv *m, const char *id)
 {
 	DKIM_SIGINFO	**sigs = NULL;
-	struct dkimv_sig *o;
-	unsigned char	*b;
+	const char	*why;
 	_Bool		 testkey = 0;
 	int		 i, n = 0;
 
@@ -496,18 +725,11 @@ dkimv_eom(struct dkimv *m, const char *id)
 	if (dkim_getsiglist(m->dkim, &sigs, &n) != DKIM_STAT_OK || sigs == NULL)
 		return &m->out;
 	for (i = 0; i < n && m->out.nsigs < DKIMV_MAX_SIGS; i++) {
-		if (dkim_sig_getflags(sigs[i]) & DKIM_SIGFLAG_IGNORE)
-			continue;
-		o = &m->out.sig[m->out.nsigs++];
-		copy_tag(o->domain, sizeof(o->domain), dkim_sig_getdomain(sigs[i]));
-		copy_tag(o->selector, sizeof(o->selector),
-		    dkim_sig_getselector(sigs[i]));
-		b = dkim_sig_gettagvalue(sigs[i], 0, (unsigned char *)"b");
-		copy_b(o->b, sizeof(o->b), b);
-		o->alg = alg_name(sigs[i]);
-		o->result = sig_result(sigs[i], o->reason, sizeof(o->reason));
-		if (o->result > m->out.result)
-			m->out.result = o->result;
+		why = refusal(m, sigs[i]);
+		if ((dkim_sig_getflags(sigs[i]) & DKIM_SIGFLAG_IGNORE) &&
+		    why == NULL)
+			continue;	/* beyond dkim_max_signatures */
+		sig_out(m, sigs[i], why);
 	}
 	return &m->out;
 }

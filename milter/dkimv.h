@@ -16,12 +16,20 @@
  * are asked for at once, in parallel, so that the library finds them
  * answered when it checks the signatures one after the other at end of
  * message. dkimv_body() says when no signature needs more of the body
- * (an unsigned message, or l= satisfied): the MTA may then skip the rest.
+ * (an unsigned message; never with l=, which is judged against the whole
+ * body): the MTA may then skip the rest.
  *
- * Results per signature: pass; fail (bad signature, body hash mismatch,
- * revoked or too small key); temperror (the key could not be fetched);
- * permerror (no key record, a malformed signature or key). The message's
- * result is the best of them in that order, "none" when unsigned.
+ * Results per signature: pass; policy (verified, but its l= leaves part
+ * of the body unsigned: text added after signing); fail (bad signature,
+ * body hash mismatch, revoked key); temperror (the key could not be
+ * fetched); permerror (no key record, a malformed signature or key, and
+ * RFC 8301: rsa-sha1, whose key is never asked for, and an RSA key under
+ * DKIMV_RSA_BITS_MIN bits). A key record over DKIMV_KEY_RECORD_MAX bytes
+ * (libopendkim would cut it) or an RSA key over DKIMV_RSA_BITS_MAX bits
+ * is refused as it comes in, before the library checks any signature
+ * with it: permerror. The message's result is the best of them in the
+ * order pass, temperror, fail, permerror, with policy counted as fail
+ * (the dkim fact has no "policy"); "none" when unsigned.
  *
  * The library handle is shared by all threads; a struct dkimv is used by
  * one thread at a time.
@@ -38,11 +46,15 @@
 #define DKIMV_DOMAIN_MAX	256
 #define DKIMV_SELECTOR_MAX	64
 #define DKIMV_REASON_MAX	80
+#define DKIMV_RSA_BITS_MIN	1024	/* RFC 8301: smaller keys are permerror */
+#define DKIMV_RSA_BITS_MAX	4096	/* larger keys are refused unchecked */
+#define DKIMV_KEY_RECORD_MAX	1024	/* bytes of a key record libopendkim reads */
 
 enum dkimv_result {
 	DKIMV_NONE,
 	DKIMV_PERMERROR,
 	DKIMV_FAIL,
+	DKIMV_POLICY,		/* verified, refused here (l= short of the body) */
 	DKIMV_TEMPERROR,
 	DKIMV_PASS		/* the order is "best of": higher is better */
 };

@@ -16,7 +16,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <opendkim/dkim.h>
@@ -28,6 +31,10 @@ static struct dns	*eng;
 static int		 silent = -1;
 static char		*priv_pem;
 static char		 pub_b64[1024];
+static char		*small_pem;		/* RSA 512 (s512) */
+static char		 small_b64[1024];
+static char		 big_b64[2048];		/* RSA 5000, public only (big) */
+static char		 huge_b64[2048];	/* RSA 8192, public only (huge) */
 
 static const char *const hdr_names[] = { "From", "To", "Subject" };
 static const char *const hdr_values[] = {
@@ -38,29 +45,97 @@ static const char *const hdr_values[] = {
 static const char body[] = "Hello,\r\n\r\nthis is the body.\r\n";
 static const char body_changed[] = "Hello,\r\n\r\nthis is the BODY.\r\n";
 
-/* keygen -- an RSA 2048 key: PEM private key, base64 DER public key */
+/* b64_pubkey -- the base64 DER SubjectPublicKeyInfo of k into out */
 static void
-keygen(void)
+b64_pubkey(EVP_PKEY *k, char *out, size_t outlen)
 {
-	EVP_PKEY	*k = EVP_RSA_gen(2048);
-	BIO		*b = BIO_new(BIO_s_mem());
 	unsigned char	*der = NULL;
-	char		*p;
+	int		 dl = i2d_PUBKEY(k, &der);
+
+	ck_assert_int_gt(dl, 0);
+	ck_assert_int_lt(4 * (dl + 2) / 3 + 1, (int)outlen);
+	(void)EVP_EncodeBlock((unsigned char *)out, der, dl);
+	OPENSSL_free(der);
+}
+
+/* rsa_key -- an RSA key of bits: PEM private key, base64 DER public key */
+static char *
+rsa_key(unsigned bits, char *pub, size_t publen)
+{
+	EVP_PKEY	*k = EVP_RSA_gen(bits);
+	BIO		*b = BIO_new(BIO_s_mem());
+	char		*p, *pem;
 	long		 n;
-	int		 dl;
 
 	ck_assert_ptr_nonnull(k);
 	ck_assert_int_eq(PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL,
 	    NULL), 1);
 	n = BIO_get_mem_data(b, &p);
-	priv_pem = strndup(p, (size_t)n);
-	dl = i2d_PUBKEY(k, &der);
-	ck_assert_int_gt(dl, 0);
-	ck_assert_int_lt(4 * (dl + 2) / 3 + 1, (int)sizeof(pub_b64));
-	(void)EVP_EncodeBlock((unsigned char *)pub_b64, der, dl);
-	OPENSSL_free(der);
+	pem = strndup(p, (size_t)n);
+	b64_pubkey(k, pub, publen);
 	BIO_free(b);
 	EVP_PKEY_free(k);
+	return pem;
+}
+
+/*
+ * fake_key -- the public half of an RSA key of bits, without its private
+ * half (a random odd modulus): generating a real one would take long
+ */
+static void
+fake_key(unsigned bits, char *pub, size_t publen)
+{
+	OSSL_PARAM_BLD	*bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM	*par;
+	EVP_PKEY_CTX	*ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	EVP_PKEY	*k = NULL;
+	BIGNUM		*n = BN_new(), *e = BN_new();
+
+	ck_assert_int_eq(BN_rand(n, (int)bits, BN_RAND_TOP_ONE,
+	    BN_RAND_BOTTOM_ODD), 1);
+	ck_assert_int_eq(BN_set_word(e, 65537), 1);
+	ck_assert_int_eq(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n), 1);
+	ck_assert_int_eq(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e), 1);
+	par = OSSL_PARAM_BLD_to_param(bld);
+	ck_assert_int_eq(EVP_PKEY_fromdata_init(ctx), 1);
+	ck_assert_int_eq(EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, par), 1);
+	b64_pubkey(k, pub, publen);
+	EVP_PKEY_free(k);
+	OSSL_PARAM_free(par);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	BN_free(n);
+	BN_free(e);
+}
+
+/* keygen -- the test keys: RSA 2048 (s1), 512 (s512), 5000 and 8192 (public) */
+static void
+keygen(void)
+{
+	priv_pem = rsa_key(2048, pub_b64, sizeof(pub_b64));
+	small_pem = rsa_key(512, small_b64, sizeof(small_b64));
+	fake_key(5000, big_b64, sizeof(big_b64));
+	fake_key(8192, huge_b64, sizeof(huge_b64));
+}
+
+/* key_rr -- a key record at SEL._domainkey.dk.example, in strings of 200 */
+static void
+key_rr(const char *sel, const char *b64)
+{
+	struct buf	rr = BUF_INIT, err = BUF_INIT;
+	char		txt[2100];
+	size_t		i, n;
+
+	(void)snprintf(txt, sizeof(txt), "v=DKIM1; k=rsa; p=%s", b64);
+	buf_printf(&rr, "%s._domainkey.dk.example. 300 IN TXT", sel);
+	for (i = 0; txt[i] != '\0'; i += n) {
+		n = strlen(txt + i) > 200 ? 200 : strlen(txt + i);
+		buf_printf(&rr, " \"%.*s\"", (int)n, txt + i);
+	}
+	ck_assert_msg(dns_local(eng, NULL, buf_str(&rr), &err) == 0, "%s",
+	    buf_str(&err));
+	buf_free(&rr);
+	buf_free(&err);
 }
 
 /* engine -- DNS: the key at s1._domainkey.dk.example; other names time out */
@@ -69,9 +144,8 @@ engine(void)
 {
 	struct sockaddr_in	sin;
 	socklen_t		len = sizeof(sin);
-	struct buf		err = BUF_INIT, rr = BUF_INIT;
-	char			fwd[64], txt[1200];
-	size_t			i, n;
+	struct buf		err = BUF_INIT;
+	char			fwd[64];
 
 	silent = socket(AF_INET, SOCK_DGRAM, 0);
 	memset(&sin, 0, sizeof(sin));
@@ -83,18 +157,12 @@ engine(void)
 	eng = dns_new(fwd, &err);
 	ck_assert_msg(eng != NULL, "%s", buf_str(&err));
 	ck_assert_int_eq(dns_local(eng, "dk.example.", NULL, &err), 0);
-	/* the record's text in strings of at most 200 */
-	(void)snprintf(txt, sizeof(txt), "v=DKIM1; k=rsa; p=%s", pub_b64);
-	buf_puts(&rr, "s1._domainkey.dk.example. 300 IN TXT");
-	for (i = 0; txt[i] != '\0'; i += n) {
-		n = strlen(txt + i) > 200 ? 200 : strlen(txt + i);
-		buf_printf(&rr, " \"%.*s\"", (int)n, txt + i);
-	}
-	ck_assert_msg(dns_local(eng, NULL, buf_str(&rr), &err) == 0, "%s",
-	    buf_str(&err));
+	key_rr("s1", pub_b64);
+	key_rr("s512", small_b64);
+	key_rr("big", big_b64);
+	key_rr("huge", huge_b64);
 	ck_assert_msg(dns_start(eng, &err) == 0, "%s", buf_str(&err));
 	ck_assert_int_eq(dkimv_init(eng, 500, 8, &err), 0);
-	buf_free(&rr);
 	buf_free(&err);
 }
 
@@ -112,6 +180,7 @@ teardown(void)
 	dns_free(eng);
 	close(silent);
 	free(priv_pem);
+	free(small_pem);
 }
 
 /* field -- "Name:value" with LF folds made CRLF */
@@ -131,22 +200,31 @@ field(struct buf *b, const char *name, const char *value)
 }
 
 /*
- * sign -- a DKIM-Signature value (with its leading space, LF folds, as
- * libmilter would pass it) over the test headers and body b
+ * sign_ex -- a DKIM-Signature value (with its leading space, LF folds, as
+ * libmilter would pass it) over the test headers and body b, by key pem
+ * with algorithm alg; len >= 0: with l=len
  */
 static char *
-sign(const char *sel, const char *dom, dkim_canon_t c, const char *b)
+sign_ex(const char *pem, const char *sel, const char *dom, dkim_canon_t c,
+    dkim_alg_t alg, ssize_t len, const char *b)
 {
 	DKIM_LIB	*lib = dkim_init(NULL, NULL);
 	DKIM		*d;
 	DKIM_STAT	 st;
 	struct buf	 f = BUF_INIT, out = BUF_INIT;
 	unsigned char	 sig[4096];
+	unsigned int	 minbits = 512;
+	uint32_t	 flags = len >= 0 ? DKIM_LIBFLAGS_SIGNLEN : 0;
 	size_t		 i;
 
+	/* the signer refuses small keys too: the verifier is under test */
+	ck_assert_int_eq(dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS,
+	    &minbits, sizeof(minbits)), DKIM_STAT_OK);
+	ck_assert_int_eq(dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS,
+	    &flags, sizeof(flags)), DKIM_STAT_OK);
 	d = dkim_sign(lib, (const unsigned char *)"test", NULL,
-	    (dkim_sigkey_t)priv_pem, (const unsigned char *)sel,
-	    (const unsigned char *)dom, c, c, DKIM_SIGN_RSASHA256, -1, &st);
+	    (dkim_sigkey_t)pem, (const unsigned char *)sel,
+	    (const unsigned char *)dom, c, c, alg, len, &st);
 	ck_assert_msg(d != NULL && st == DKIM_STAT_OK, "dkim_sign: %d", st);
 	for (i = 0; i < NHDR; i++) {
 		field(&f, hdr_names[i], hdr_values[i]);
@@ -167,6 +245,13 @@ sign(const char *sel, const char *dom, dkim_canon_t c, const char *b)
 	dkim_close(lib);
 	buf_free(&f);
 	return buf_release(&out);
+}
+
+/* sign -- sign_ex with the 2048-bit key, rsa-sha256, no l= */
+static char *
+sign(const char *sel, const char *dom, dkim_canon_t c, const char *b)
+{
+	return sign_ex(priv_pem, sel, dom, c, DKIM_SIGN_RSASHA256, -1, b);
 }
 
 /*
@@ -345,6 +430,106 @@ START_TEST(test_garbage_signature)
 }
 END_TEST
 
+/* l= shorter than the body received: verified, but not a pass (policy) */
+START_TEST(test_length_appended)
+{
+	static const char appended[] = "Hello,\r\n\r\nthis is the body.\r\n"
+	    "Appended after signing: pay to IBAN XX00.\r\n";
+	char	*s[2] = {
+		sign_ex(priv_pem, "s1", "dk.example", DKIM_CANON_RELAXED,
+		    DKIM_SIGN_RSASHA256, (ssize_t)strlen(body), body),
+		sign_ex(priv_pem, "s1", "dk.example", DKIM_CANON_SIMPLE,
+		    DKIM_SIGN_RSASHA256, (ssize_t)strlen(body), body),
+	};
+	struct dkimv *m;
+	const struct dkimv_outcome *o;
+	size_t	i;
+
+	for (i = 0; i < 2; i++) {
+		/* the whole body signed: pass */
+		o = verify(&m, &s[i], 1, body, 1);
+		ck_assert_int_eq(o->result, DKIMV_PASS);
+		dkimv_free(m);
+		/* trailing blank lines add nothing to the canonical body */
+		o = verify(&m, &s[i], 1, "Hello,\r\n\r\nthis is the body.\r\n"
+		    "\r\n\r\n", 1);
+		ck_assert_int_eq(o->result, DKIMV_PASS);
+		dkimv_free(m);
+		o = verify(&m, &s[i], 1, appended, 1);
+		ck_assert_int_eq(o->sig[0].result, DKIMV_POLICY);
+		ck_assert_str_eq(dkimv_result_name(o->sig[0].result), "policy");
+		ck_assert_msg(strstr(o->sig[0].reason, "l=") != NULL, "%s",
+		    o->sig[0].reason);
+		/* the message's result stays in the fact's set: not pass */
+		ck_assert_int_eq(o->result, DKIMV_FAIL);
+		dkimv_free(m);
+		free(s[i]);
+	}
+}
+END_TEST
+
+/* RFC 8301: rsa-sha1 never passes, and its key is not even asked for */
+START_TEST(test_rsa_sha1)
+{
+	char	*s = sign_ex(priv_pem, "s1", "dk.example", DKIM_CANON_RELAXED,
+	    DKIM_SIGN_RSASHA1, -1, body);
+	struct dkimv *m;
+	const struct dkimv_outcome *o = verify(&m, &s, 1, body, 1);
+
+	ck_assert_int_eq(o->result, DKIMV_PERMERROR);
+	ck_assert_uint_eq(o->nsigs, 1);
+	ck_assert_str_eq(o->sig[0].alg, "rsa-sha1");
+	ck_assert_str_eq(o->sig[0].domain, "dk.example");
+	ck_assert_msg(strstr(o->sig[0].reason, "rsa-sha1") != NULL, "%s",
+	    o->sig[0].reason);
+	dkimv_free(m);
+	free(s);
+}
+END_TEST
+
+/* RFC 8301: an RSA key under 1024 bits is a permanent error */
+START_TEST(test_small_key)
+{
+	char	*s = sign_ex(small_pem, "s512", "dk.example", DKIM_CANON_RELAXED,
+	    DKIM_SIGN_RSASHA256, -1, body);
+	struct dkimv *m;
+	const struct dkimv_outcome *o = verify(&m, &s, 1, body, 1);
+
+	ck_assert_int_eq(o->result, DKIMV_PERMERROR);
+	ck_assert_msg(strstr(o->sig[0].reason, "512 bits") != NULL, "%s",
+	    o->sig[0].reason);
+	dkimv_free(m);
+	free(s);
+}
+END_TEST
+
+/*
+ * keys above the maximum, and key records longer than the library reads,
+ * are refused when the answer comes in, before any signature is checked
+ * (a mismatch would say "fail")
+ */
+START_TEST(test_huge_key)
+{
+	char	*s[2] = { sign("big", "dk.example", DKIM_CANON_RELAXED, body),
+	    sign("huge", "dk.example", DKIM_CANON_RELAXED, body) };
+	struct dkimv *m;
+	const struct dkimv_outcome *o;
+
+	o = verify(&m, &s[0], 1, body, 1);
+	ck_assert_int_eq(o->result, DKIMV_PERMERROR);
+	ck_assert_msg(strstr(o->sig[0].reason, "5000 bits") != NULL, "%s",
+	    o->sig[0].reason);
+	dkimv_free(m);
+	o = verify(&m, &s[1], 1, body, 1);
+	ck_assert_int_eq(o->result, DKIMV_PERMERROR);
+	ck_assert_msg(strstr(o->sig[0].reason, "key record") != NULL, "%s",
+	    o->sig[0].reason);
+	dkimv_free(m);
+	free(s[0]);
+	free(s[1]);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -362,6 +547,10 @@ suite(void)
 	tcase_add_test(t, test_unsigned);
 	tcase_add_test(t, test_max_signatures);
 	tcase_add_test(t, test_garbage_signature);
+	tcase_add_test(t, test_length_appended);
+	tcase_add_test(t, test_rsa_sha1);
+	tcase_add_test(t, test_small_key);
+	tcase_add_test(t, test_huge_key);
 	suite_add_tcase(s, t);
 	return s;
 }
