@@ -156,8 +156,12 @@ from_field(struct auth *a, const char *value)
 	else if (l.ndomains != 1)
 		(void)strlcpy(a->from_problem, "no domain in the From address",
 		    sizeof(a->from_problem));
-	else
-		(void)strlcpy(a->from_domain, l.domain[0], sizeof(a->from_domain));
+	else if (dmarc_domain_ascii(l.domain[0], a->from_domain,
+	    sizeof(a->from_domain)) == -1) {
+		a->from_domain[0] = '\0';
+		(void)strlcpy(a->from_problem, "the From domain is not a valid "
+		    "domain name (IDNA)", sizeof(a->from_problem));
+	}
 	buf_free(&err);
 }
 
@@ -206,7 +210,7 @@ auth_body(struct auth *a, const unsigned char *p, size_t len)
 	return a->dk != NULL && a->dko == NULL ? dkimv_body(a->dk, p, len) : 0;
 }
 
-/* auth_from_domain -- the author domain: one From field, one mailbox */
+/* auth_from_domain -- the author domain (A-labels): one From field, one mailbox */
 const char *
 auth_from_domain(const struct auth *a)
 {
@@ -267,12 +271,12 @@ auth_dmarc(struct auth *a, const struct auth_tx *tx)
 			pass[in.ndkim_pass++] = d->sig[i].domain;
 	in.dkim_pass = pass;
 	in.spf = SPF_NONE;
-	/* SPF counts for DMARC on the MAIL FROM identity only, not HELO */
-	if (tx->sender != NULL && (at = strrchr(tx->sender, '@')) != NULL &&
-	    at[1] != '\0') {
+	/* the SPF identifier: MAIL FROM's domain, HELO's for <> (RFC 9989 4.4) */
+	if (tx->sender != NULL && (*tx->sender == '\0' ||
+	    ((at = strrchr(tx->sender, '@')) != NULL && at[1] != '\0'))) {
 		s = auth_spf(a, tx);
-		in.spf = s->helo_identity ? SPF_NONE : s->result;
-		in.spf_domain = at + 1;
+		in.spf = s->result;
+		in.spf_domain = s->domain;
 	}
 	if (a->dns == NULL && in.from_domain != NULL) {
 		a->dmarc.result = DMARC_TEMPERROR;

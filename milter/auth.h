@@ -12,8 +12,10 @@
  * ascending, as received); delete them from the last one back, so that
  * no deletion shifts the index of one still to come.
  *
- * Upstream Received-SPF and Authentication-Results fields are never read
- * as results.
+ * Upstream Received-SPF, Authentication-Results and ARC fields are never
+ * read as results. The From domain is kept in A-labels (a U-label domain
+ * is converted, dmarc_domain_ascii). For DMARC, the SPF identifier is the
+ * MAIL FROM domain, or the HELO name for a null reverse-path.
  *
  * Every question waits at most query_ms (dns_timeout) and never past
  * the deadline of the SMTP stage that asks (the session's, kept by the

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <idn2.h>
+
 #include "dmarc.h"
 #include "xalloc.h"
 
@@ -85,6 +87,52 @@ policy(const char *v, size_t n)
 	return DMARC_P_UNSET;
 }
 
+/* uri_ok -- a syntactically valid URI: scheme ":" and printable rest */
+static int
+uri_ok(const char *v, size_t n)
+{
+	size_t	i;
+
+	trim(&v, &n);
+	if (n < 3 || !isalpha((unsigned char)v[0]))
+		return 0;
+	for (i = 1; i < n && v[i] != ':'; i++)
+		if (!isalnum((unsigned char)v[i]) && strchr("+-.", v[i]) == NULL)
+			return 0;
+	if (i + 1 >= n)
+		return 0;
+	for (i++; i < n; i++)
+		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* rua_ok -- does a dmarc-urilist hold at least one valid URI? */
+static int
+rua_ok(const char *v, size_t n)
+{
+	const char	*comma;
+
+	for (;; n -= (size_t)(comma - v) + 1, v = comma + 1) {
+		comma = memchr(v, ',', n);
+		if (uri_ok(v, comma != NULL ? (size_t)(comma - v) : n))
+			return 1;
+		if (comma == NULL)
+			return 0;
+	}
+}
+
+/* sub_policy -- sp= or np=: a value, or the record's policy is bad */
+static enum dmarc_policy
+sub_policy(struct dmarc_record *rec, const char *v, size_t n)
+{
+	enum dmarc_policy p = policy(v, n);
+
+	if (p == DMARC_P_UNSET)
+		rec->bad_policy = 1;
+	return p;
+}
+
 /*
  * tag -- one "tag=value" of a record (t, tn: trimmed here); -1 when the
  * record is not a DMARC record (the first tag is not "v=DMARC1")
@@ -113,9 +161,11 @@ tag(struct dmarc_record *rec, const char *t, size_t tn, int *first,
 	} else if (word(t, tn, "p"))
 		rec->p = policy(v, vn);
 	else if (word(t, tn, "sp"))
-		rec->sp = policy(v, vn);
+		rec->sp = sub_policy(rec, v, vn);
 	else if (word(t, tn, "np"))
-		rec->np = policy(v, vn);
+		rec->np = sub_policy(rec, v, vn);
+	else if (word(t, tn, "rua"))
+		rec->rua_ok = rua_ok(v, vn);
 	else if (word(t, tn, "adkim"))
 		rec->adkim_strict = word(v, vn, "s");
 	else if (word(t, tn, "aspf"))
@@ -139,9 +189,10 @@ tag(struct dmarc_record *rec, const char *t, size_t tn, int *first,
 
 /*
  * dmarc_record_parse -- read a TXT record; 0 when it is a DMARC policy
- * record ("v=DMARC1" first), -1 when not. Unknown tags and invalid
- * values are ignored (RFC 9989 5.3): an invalid p is left unset and read
- * as none. A pct below 100 (RFC 7489) means testing unless t= is given.
+ * record ("v=DMARC1" first), -1 when not. Unknown tags are ignored; a
+ * missing or invalid p=, or an invalid sp= or np=, sets bad_policy (RFC
+ * 9989 4.10.1, applied by dmarc_check). A pct below 100 (RFC 7489) means
+ * testing unless t= is given.
  */
 int
 dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *rec)
@@ -167,6 +218,8 @@ dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *rec)
 	}
 	if (first)
 		return -1;
+	if (rec->p == DMARC_P_UNSET)
+		rec->bad_policy = 1;
 	if (!seen_t && pct < 100)
 		rec->testing = 1;
 	return 0;
@@ -359,6 +412,51 @@ domain_ok(const char *d)
 	return 1;
 }
 
+/*
+ * dmarc_domain_ascii -- a domain in A-labels into out: U-labels (UTF-8)
+ * converted by libidn2 (UTS #46 non-transitional), ASCII copied. -1 when
+ * it is not valid UTF-8, not a valid IDN, or does not fit.
+ */
+int
+dmarc_domain_ascii(const char *d, char *out, size_t outlen)
+{
+	const unsigned char	*p;
+	char			*a = NULL;
+	size_t			 n;
+
+	for (p = (const unsigned char *)d; *p != '\0' && *p < 0x80; p++)
+		;
+	if (*p == '\0')
+		return strlcpy(out, d, outlen) < outlen ? 0 : -1;
+	if (idn2_to_ascii_8z(d, &a, IDN2_NONTRANSITIONAL) != IDN2_OK ||
+	    a == NULL) {
+		idn2_free(a);
+		return -1;
+	}
+	n = strlcpy(out, a, outlen);
+	idn2_free(a);
+	return n < outlen ? 0 : -1;
+}
+
+/* policy_of -- the policy the record e found for from applies (RFC 9989) */
+static enum dmarc_policy
+policy_of(struct ctx *c, const struct cached *e, const char *from)
+{
+	enum dmarc_policy	pol = e->rec.p;
+
+	/* 4.10.1: no valid p, or a bad sp or np (with a valid rua): p=none */
+	if (e->rec.bad_policy)
+		return DMARC_P_NONE;
+	/* p at the From domain; np, sp or p for a subdomain */
+	if (strcasecmp(e->name, from) != 0) {
+		if (e->rec.np != DMARC_P_UNSET && nonexistent(c, from))
+			pol = e->rec.np;
+		else if (e->rec.sp != DMARC_P_UNSET)
+			pol = e->rec.sp;
+	}
+	return pol == DMARC_P_UNSET ? DMARC_P_NONE : pol;
+}
+
 /* dmarc_check -- the DMARC result of a message (see dmarc.h) */
 void
 dmarc_check(const struct spf_resolver *r, const struct dmarc_input *in,
@@ -366,16 +464,18 @@ dmarc_check(const struct spf_resolver *r, const struct dmarc_input *in,
 {
 	struct ctx		*c;
 	const struct cached	*e;
-	const char		*from = in->from_domain;
-	enum dmarc_policy	 pol;
+	const char		*from = out->from_domain;
 	size_t			 i;
 
 	memset(out, 0, sizeof(*out));
-	if (from == NULL || !domain_ok(from)) {
+	if (in->from_domain == NULL || dmarc_domain_ascii(in->from_domain,
+	    out->from_domain, sizeof(out->from_domain)) == -1 ||
+	    !domain_ok(from)) {
 		out->result = DMARC_PERMERROR;
-		(void)strlcpy(out->reason, in->from_problem != NULL ?
-		    in->from_problem : "no usable From domain",
-		    sizeof(out->reason));
+		(void)strlcpy(out->reason, in->from_domain == NULL &&
+		    in->from_problem != NULL ? in->from_problem :
+		    "no usable From domain", sizeof(out->reason));
+		out->from_domain[0] = '\0';
 		return;
 	}
 	c = xcalloc(1, sizeof(*c));
@@ -395,6 +495,14 @@ dmarc_check(const struct spf_resolver *r, const struct dmarc_input *in,
 		goto done;
 	}
 	(void)strlcpy(out->record_domain, e->name, sizeof(out->record_domain));
+	if (e->rec.bad_policy && !e->rec.rua_ok) {
+		/* RFC 9989 4.10.1: no DMARC processing for this message */
+		out->result = DMARC_NONE;
+		(void)snprintf(out->reason, sizeof(out->reason), "DMARC "
+		    "record of %.60s: no valid p= (or a bad sp= or np=), "
+		    "no valid rua=", e->name);
+		goto done;
+	}
 	out->testing = e->rec.testing;
 	if (org_domain(c, from, out->org_domain, sizeof(out->org_domain)) ==
 	    -1) {
@@ -403,15 +511,7 @@ dmarc_check(const struct spf_resolver *r, const struct dmarc_input *in,
 		    "DNS error finding the organizational domain of %.80s", from);
 		goto done;
 	}
-	/* the policy: p at the From domain; np, sp or p for a subdomain */
-	pol = e->rec.p;
-	if (strcasecmp(e->name, from) != 0) {
-		if (e->rec.np != DMARC_P_UNSET && nonexistent(c, from))
-			pol = e->rec.np;
-		else if (e->rec.sp != DMARC_P_UNSET)
-			pol = e->rec.sp;
-	}
-	out->policy = pol == DMARC_P_UNSET ? DMARC_P_NONE : pol;
+	out->policy = policy_of(c, e, from);
 	out->spf_aligned = in->spf == SPF_PASS && aligned(c, in->spf_domain,
 	    from, out->org_domain, e->rec.aspf_strict);
 	for (i = 0; i < in->ndkim_pass && !out->dkim_aligned; i++)

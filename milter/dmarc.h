@@ -6,6 +6,14 @@
  * the policy that applies (p, sp, np; t, and pct below 100 read as
  * testing).
  *
+ * The SPF identifier is the MAIL FROM domain, or the HELO name for a
+ * null reverse-path (RFC 9989 section 4.4). A From domain in U-labels is
+ * converted to A-labels (libidn2, UTS #46 non-transitional) before policy
+ * discovery and alignment; one that is not valid UTF-8 or not a valid
+ * IDN is permerror. A record without a valid p=, or with an invalid sp=
+ * or np=, is read as RFC 9989 section 4.10.1 says: as p=none when its
+ * rua= holds a valid URI, else no DMARC processing (result none).
+ *
  * DNS goes through the same resolver interface as SPF (struct
  * spf_resolver): the engine in the daemon, a table in tests. A SERVFAIL
  * or a timeout while looking for the policy is temperror, never "no
@@ -41,6 +49,8 @@ enum dmarc_psd { DMARC_PSD_U, DMARC_PSD_Y, DMARC_PSD_N };
 
 struct dmarc_record {
 	enum dmarc_policy p, sp, np;	/* UNSET: not given (or invalid) */
+	int		 bad_policy;	/* p missing or invalid, sp or np invalid */
+	int		 rua_ok;	/* rua= holds a syntactically valid URI */
 	int		 adkim_strict, aspf_strict;
 	int		 testing;	/* t=y, or an RFC 7489 pct below 100 */
 	enum dmarc_psd	 psd;
@@ -50,8 +60,8 @@ struct dmarc_record {
 struct dmarc_input {
 	const char		*from_domain;	/* NULL: no usable From */
 	const char		*from_problem;	/* why not, e.g. "several From fields" */
-	enum spf_result		 spf;		/* of MAIL FROM (not HELO) */
-	const char		*spf_domain;	/* the MAIL FROM domain */
+	enum spf_result		 spf;		/* of MAIL FROM, or of HELO for <> */
+	const char		*spf_domain;	/* that identity's domain */
 	const char *const	*dkim_pass;	/* d= of the passing signatures */
 	size_t			 ndkim_pass;
 };
@@ -65,9 +75,11 @@ struct dmarc_outcome {
 	char		  org_domain[DMARC_DOMAIN_MAX];
 	char		  reason[DMARC_REASON_MAX];
 	unsigned	  queries;
+	char		  from_domain[DMARC_DOMAIN_MAX];  /* checked, in A-labels */
 };
 
 int		 dmarc_record_parse(const char *, size_t, struct dmarc_record *);
+int		 dmarc_domain_ascii(const char *, char *, size_t);
 void		 dmarc_check(const struct spf_resolver *,
 		    const struct dmarc_input *, struct dmarc_outcome *);
 const char	*dmarc_result_name(enum dmarc_result);

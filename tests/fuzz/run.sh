@@ -28,6 +28,8 @@ for f in "$top"/compat/*.c; do
 	n=$(basename "$f" .c)
 	grep -q "HAVE_$(tr '[:lower:]' '[:upper:]' <<<"$n") 1" "$b/config.h" || compat+=("$f")
 done
+# dmarc.c converts U-labels with libidn2
+idn2=$(pkg-config --libs libidn2 2>/dev/null || echo -lidn2)
 rc=0
 for src in "$here"/fuzz_*.c; do
 	[ -e "$src" ] || continue
@@ -35,7 +37,7 @@ for src in "$here"/fuzz_*.c; do
 	bin="$out/$name"
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-I"$b" -I"$top/milter" -I"$top/compat" -DSYSCONFDIR='"/etc"' \
-		-o "$bin" "$src" "${lib[@]}" "${compat[@]}" -lcrypto -lpthread > "$bin.build.log" 2>&1; then
+		-o "$bin" "$src" "${lib[@]}" "${compat[@]}" -lcrypto $idn2 -lpthread > "$bin.build.log" 2>&1; then
 		echo "FAIL $name: does not build"; cat "$bin.build.log"; rc=1; continue
 	fi
 	corpus="$out/$name.corpus"

@@ -26,6 +26,13 @@ static const struct ans zone[] = {
 	{ "_dmarc.two.example", "v=DMARC1; p=reject" },
 	{ "_dmarc.two.example", "v=DMARC1; p=none" },
 	{ "_dmarc.bad-p.example", "v=DMARC1; p=rejekt" },
+	{ "_dmarc.bad-p-rua.example", "v=DMARC1; p=rejekt; rua=mailto:d@bad-p-rua.example" },
+	{ "_dmarc.no-p.example", "v=DMARC1; adkim=s; rua=mailto:d@no-p.example" },
+	{ "_dmarc.no-p-norua.example", "v=DMARC1; adkim=s" },
+	{ "_dmarc.bad-rua.example", "v=DMARC1; rua=not a uri" },
+	{ "_dmarc.bad-sp.example", "v=DMARC1; p=reject; sp=bogus; rua=mailto:d@bad-sp.example" },
+	{ "_dmarc.bad-np.example", "v=DMARC1; p=reject; np=" },
+	{ "_dmarc.xn--bcher-kva.example", "v=DMARC1; p=reject" },
 	{ "_dmarc.pct.example", "v=DMARC1; p=reject; pct=20" },
 	{ "_dmarc.psd", "v=DMARC1; p=quarantine; psd=y" },
 	{ "_dmarc.own.org.psd", "v=DMARC1; p=none; psd=n" },
@@ -171,10 +178,7 @@ START_TEST(test_policy)
 	    NULL, &o), DMARC_NONE);
 	ck_assert_int_eq(run("two.example", SPF_NONE, NULL, NULL, &o),
 	    DMARC_NONE);
-	/* an invalid p is none; pct=20 is testing */
-	ck_assert_int_eq(run("bad-p.example", SPF_NONE, NULL, NULL, &o),
-	    DMARC_FAIL);
-	ck_assert_int_eq(o.policy, DMARC_P_NONE);
+	/* pct=20 is testing */
 	ck_assert_int_eq(run("pct.example", SPF_NONE, NULL, NULL, &o),
 	    DMARC_FAIL);
 	ck_assert_int_eq(o.policy, DMARC_P_REJECT);
@@ -224,6 +228,63 @@ START_TEST(test_tree_walk)
 }
 END_TEST
 
+/*
+ * RFC 9989 4.10.1: a record without a valid p=, or with an invalid sp= or
+ * np=, is read as p=none when its rua= has a valid URI, else no DMARC
+ * processing (none); never permerror, never its other policies
+ */
+START_TEST(test_invalid_policy)
+{
+	struct dmarc_outcome	o;
+
+	ck_assert_int_eq(run("bad-p.example", SPF_NONE, NULL, NULL, &o),
+	    DMARC_NONE);
+	ck_assert_ptr_nonnull(strstr(o.reason, "no valid p="));
+	ck_assert_int_eq(run("bad-p-rua.example", SPF_NONE, NULL, NULL, &o),
+	    DMARC_FAIL);
+	ck_assert_int_eq(o.policy, DMARC_P_NONE);
+	ck_assert_int_eq(run("no-p.example", SPF_NONE, NULL, "no-p.example",
+	    &o), DMARC_PASS);
+	ck_assert_int_eq(o.policy, DMARC_P_NONE);
+	ck_assert_int_eq(run("no-p.example", SPF_NONE, NULL,
+	    "sub.no-p.example", &o), DMARC_FAIL);	/* adkim=s still holds */
+	ck_assert_int_eq(run("no-p-norua.example", SPF_NONE, NULL, NULL, &o),
+	    DMARC_NONE);
+	ck_assert_int_eq(run("bad-rua.example", SPF_NONE, NULL, NULL, &o),
+	    DMARC_NONE);
+	/* an invalid sp: the whole record is p=none, the domain's own too */
+	ck_assert_int_eq(run("bad-sp.example", SPF_NONE, NULL, NULL, &o),
+	    DMARC_FAIL);
+	ck_assert_int_eq(o.policy, DMARC_P_NONE);
+	ck_assert_int_eq(run("x.bad-sp.example", SPF_NONE, NULL, NULL, &o),
+	    DMARC_FAIL);
+	ck_assert_int_eq(o.policy, DMARC_P_NONE);
+	ck_assert_int_eq(run("bad-np.example", SPF_NONE, NULL, NULL, &o),
+	    DMARC_NONE);
+}
+END_TEST
+
+/* a From domain in U-labels is asked for, and aligned, in A-labels */
+START_TEST(test_idn)
+{
+	struct dmarc_outcome	o;
+
+	ck_assert_int_eq(run("b\xc3\xbc" "cher.example", SPF_NONE, NULL,
+	    "xn--bcher-kva.example", &o), DMARC_PASS);
+	ck_assert_str_eq(o.record_domain, "xn--bcher-kva.example");
+	ck_assert_str_eq(o.from_domain, "xn--bcher-kva.example");
+	ck_assert_int_eq(o.policy, DMARC_P_REJECT);
+	ck_assert_int_eq(run("B\xc3\x9c" "CHER.example", SPF_PASS,
+	    "mail.xn--bcher-kva.example", NULL, &o), DMARC_PASS);
+	ck_assert_int_eq(run("b\xc3\xbc" "cher.example", SPF_NONE, NULL, NULL,
+	    &o), DMARC_FAIL);
+	/* not UTF-8, or not a valid IDN: no usable From domain */
+	ck_assert_int_eq(run("b\xfc" "cher.example", SPF_NONE, NULL, NULL, &o),
+	    DMARC_PERMERROR);
+	ck_assert_str_eq(asked, "");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -236,6 +297,8 @@ main(void)
 	tcase_add_test(tc, test_alignment);
 	tcase_add_test(tc, test_policy);
 	tcase_add_test(tc, test_tree_walk);
+	tcase_add_test(tc, test_invalid_policy);
+	tcase_add_test(tc, test_idn);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
