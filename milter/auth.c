@@ -266,6 +266,13 @@ auth_dmarc(struct auth *a, const struct auth_tx *tx)
 	in.from_problem = a->nfrom == 0 ? "no From header field" :
 	    a->from_problem;
 	d = auth_dkim(a, tx);
+	if (d->internal) {
+		/* a result from a check that failed inside is no result */
+		a->dmarc.result = DMARC_TEMPERROR;
+		(void)strlcpy(a->dmarc.reason, "DKIM could not be checked "
+		    "(internal error)", sizeof(a->dmarc.reason));
+		return &a->dmarc;
+	}
 	for (i = 0; i < d->nsigs; i++)
 		if (d->sig[i].result == DKIMV_PASS && d->sig[i].domain[0] != '\0')
 			pass[in.ndkim_pass++] = d->sig[i].domain;
@@ -310,7 +317,10 @@ auth_results(struct auth *a, const struct auth_tx *tx)
 		authres_prop(&ar, "smtp.mailfrom", tx->sender);
 	else
 		authres_prop(&ar, "smtp.helo", tx->helo);
-	if (d->nsigs == 0)
+	if (d->internal) {
+		authres_method(&ar, "dkim", "temperror");
+		authres_reason(&ar, "internal error");
+	} else if (d->nsigs == 0)
 		authres_method(&ar, "dkim", "none");
 	for (i = 0; i < d->nsigs; i++) {
 		authres_method(&ar, "dkim", dkimv_result_name(d->sig[i].result));
@@ -328,6 +338,16 @@ auth_results(struct auth *a, const struct auth_tx *tx)
 	if (m->result == DMARC_PASS || m->result == DMARC_FAIL)
 		authres_prop(&ar, "policy.dmarc", dmarc_policy_name(m->policy));
 	return authres_end(&ar);
+}
+
+/*
+ * auth_internal -- did a check of the message fail inside mxgate or a
+ * library (on_internal_error applies)? Checks DKIM if not done yet.
+ */
+int
+auth_internal(struct auth *a, const struct auth_tx *tx)
+{
+	return auth_dkim(a, tx)->internal;
 }
 
 /* auth_forged -- indices of the forged A-R fields, in the order received */

@@ -25,6 +25,11 @@
  * deadline cut short marks it as cut, and the session answers the
  * stage itself.
  *
+ * A check that fails inside (libopendkim cannot make a handle, runs out
+ * of memory) gives no result: auth_internal() says so, DKIM reads
+ * temperror and DMARC temperror, and the caller applies
+ * on_internal_error to the message.
+ *
  * One session (one thread at a time) owns an auth.
  */
 #ifndef MXGATE_AUTH_H
@@ -63,6 +68,7 @@ const struct dkimv_outcome *auth_dkim(struct auth *, const struct auth_tx *);
 const char	*auth_dkim_domains(struct auth *, const struct auth_tx *);
 const struct dmarc_outcome *auth_dmarc(struct auth *, const struct auth_tx *);
 char		*auth_results(struct auth *, const struct auth_tx *);
+int		 auth_internal(struct auth *, const struct auth_tx *);
 size_t		 auth_forged(const struct auth *, const unsigned **);
 const char	*auth_spf_result(const struct auth *);
 const char	*auth_dkim_result(const struct auth *);

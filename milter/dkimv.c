@@ -21,10 +21,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
 #include <opendkim/dkim.h>
 
+#include "dkimkey.h"
 #include "dkimlen.h"
 #include "dkimv.h"
 #include "log.h"
@@ -80,6 +79,28 @@ static struct dns	*engine;
 static unsigned		 query_ms = 5000;
 static unsigned		 max_sigs = 8;
 static __thread struct dkimv *cur;
+
+/* internal -- the library (or mxgate) failed on this message: say so once */
+static void
+internal(struct dkimv *m, const char *what, DKIM_STAT st)
+{
+	if (m->out.internal)
+		return;
+	m->out.internal = 1;
+	(void)snprintf(m->out.internal_why, sizeof(m->out.internal_why),
+	    "%s: %s", what, st == DKIM_STAT_OK ? "no library" :
+	    dkim_getresultstr(st));
+	log_warn("%s: DKIM: internal error: %s", m->id, m->out.internal_why);
+}
+
+/* failed -- is st the library failing, not the message (internal)? */
+static int
+failed(DKIM_STAT st)
+{
+	return st == DKIM_STAT_NORESOURCE || st == DKIM_STAT_INTERNAL ||
+	    st == DKIM_STAT_CBERROR || st == DKIM_STAT_CBINVALID ||
+	    st == DKIM_STAT_INVALID;
+}
 
 /* dkimv_result_name -- the RFC 8601 result word */
 const char *
@@ -140,101 +161,6 @@ refuse(struct dkimv *m, const DKIM_SIGINFO *sig, const char *key,
 	(void)strlcpy(r->why, why, sizeof(r->why));
 }
 
-/* tag_value -- the value of tag name in a tag list (RFC 6376 3.2), or NULL */
-static const char *
-tag_value(const char *list, const char *name, size_t *vlen)
-{
-	const char	*p = list, *semi, *eq, *t, *te;
-	size_t		 nl = strlen(name);
-
-	for (; *p != '\0'; p = *semi != '\0' ? semi + 1 : semi) {
-		semi = p + strcspn(p, ";");
-		if ((eq = memchr(p, '=', (size_t)(semi - p))) == NULL)
-			continue;
-		for (t = p; t < eq && strchr(" \t\r\n", *t) != NULL; t++)
-			;
-		for (te = eq; te > t && strchr(" \t\r\n", te[-1]) != NULL; te--)
-			;
-		if ((size_t)(te - t) == nl && strncmp(t, name, nl) == 0) {
-			*vlen = (size_t)(semi - eq - 1);
-			return eq + 1;
-		}
-	}
-	return NULL;
-}
-
-/* rsa_bits -- the size of the RSA key in a key record's p=, or 0 (not one) */
-static int
-rsa_bits(const char *txt)
-{
-	const unsigned char	*dp;
-	const char		*v;
-	unsigned char		 b64[DKIMV_KEY_RECORD_MAX + 1], der[DKIMV_KEY_RECORD_MAX];
-	size_t			 vlen, n = 0, i;
-	EVP_PKEY		*k;
-	int			 dl, bits = 0;
-
-	if ((v = tag_value(txt, "k", &vlen)) != NULL &&
-	    strncmp(v + strspn(v, " \t\r\n"), "rsa", 3) != 0)
-		return 0;
-	if ((v = tag_value(txt, "p", &vlen)) == NULL)
-		return 0;
-	for (i = 0; i < vlen && n < DKIMV_KEY_RECORD_MAX; i++)
-		if (strchr(" \t\r\n", v[i]) == NULL)
-			b64[n++] = (unsigned char)v[i];
-	if (n == 0 || n % 4 != 0)
-		return 0;
-	if ((dl = EVP_DecodeBlock(der, b64, (int)n)) <= 0)
-		return 0;
-	dp = der;
-	if ((k = d2i_PUBKEY(NULL, &dp, dl)) == NULL)
-		return 0;
-	if (EVP_PKEY_base_id(k) == EVP_PKEY_RSA)
-		bits = EVP_PKEY_bits(k);
-	EVP_PKEY_free(k);
-	return bits;
-}
-
-/*
- * key_refused -- a key answer mxgate refuses before the library checks a
- * signature with it (RFC 8301): a record longer than the library reads,
- * an RSA key under 1024 or over DKIMV_RSA_BITS_MAX bits. 1 and why.
- */
-static int
-key_refused(const struct dns_answer *a, char *why, size_t whylen)
-{
-	const struct dns_rr	*txt = NULL;
-	size_t			 i;
-	int			 bits;
-
-	for (i = 0; i < a->nrr; i++)
-		if (a->rr[i].type == DNS_T_TXT) {
-			if (txt != NULL)
-				return 0;	/* several: the library says so */
-			txt = &a->rr[i];
-		}
-	if (txt == NULL)
-		return 0;
-	if (txt->text_cut || txt->textlen > DKIMV_KEY_RECORD_MAX) {
-		(void)snprintf(why, whylen, "key record of %s%zu bytes "
-		    "(at most %d)", txt->text_cut ? "over " : "", txt->textlen,
-		    DKIMV_KEY_RECORD_MAX);
-		return 1;
-	}
-	if (memchr(txt->text, '\0', txt->textlen) != NULL)
-		return 0;
-	bits = rsa_bits(txt->text);
-	if (bits > 0 && bits < DKIMV_RSA_BITS_MIN)
-		(void)snprintf(why, whylen, "RSA key of %d bits (at least %d, "
-		    "RFC 8301)", bits, DKIMV_RSA_BITS_MIN);
-	else if (bits > DKIMV_RSA_BITS_MAX)
-		(void)snprintf(why, whylen, "RSA key of %d bits (at most %d)",
-		    bits, DKIMV_RSA_BITS_MAX);
-	else
-		return 0;
-	return 1;
-}
-
 /*
  * hook_waitreply -- the answer packet into the library's buffer. All key
  * questions of a message share one deadline (dns_timeout from the first
@@ -282,7 +208,7 @@ hook_waitreply(void *svc, void *qh, struct timeval *to, size_t *bytes,
 	rcode = dns_answer(h->q)->rcode;
 	if (rcode != 0 && rcode != 3)
 		return DKIM_DNS_ERROR;
-	if (rcode == 0 && key_refused(dns_answer(h->q), why, sizeof(why))) {
+	if (rcode == 0 && dkimkey_refused(dns_answer(h->q), why, sizeof(why))) {
 		/* the library sees a key failure; dkimv_eom says why */
 		refuse(h->m, NULL, h->name, why);
 		return DKIM_DNS_ERROR;
@@ -448,7 +374,8 @@ dkimv_stage(struct dkimv *m, struct deadline *stage)
 
 /*
  * dkimv_new -- a check for one message (id: for the library's messages);
- * without the library (or when it cannot start) the result is none
+ * without the library, or when its handle cannot be made, an internal
+ * failure (never "none")
  */
 struct dkimv *
 dkimv_new(const char *id)
@@ -457,11 +384,16 @@ dkimv_new(const char *id)
 	DKIM_STAT	 st = DKIM_STAT_OK;
 
 	(void)strlcpy(m->id, id != NULL ? id : "NOQUEUE", sizeof(m->id));
-	if (lib == NULL)
+	if (lib == NULL) {
+		internal(m, "libopendkim not started", DKIM_STAT_OK);
 		return m;
+	}
 	m->dkim = dkim_verify(lib, (const unsigned char *)m->id, NULL, &st);
-	if (m->dkim != NULL && st != DKIM_STAT_OK) {
-		dkim_free(m->dkim);
+	if (m->dkim == NULL || st != DKIM_STAT_OK) {
+		internal(m, "cannot make a verification handle",
+		    st != DKIM_STAT_OK ? st : DKIM_STAT_NORESOURCE);
+		if (m->dkim != NULL)
+			dkim_free(m->dkim);
 		m->dkim = NULL;
 	}
 	if (m->dkim != NULL)
@@ -480,6 +412,7 @@ dkimv_header(struct dkimv *m, const char *name, const char *value,
     int add_space)
 {
 	const char	*p;
+	DKIM_STAT	 st;
 
 	if (m->dkim == NULL || m->eoh_done || name == NULL || value == NULL)
 		return;
@@ -497,7 +430,9 @@ dkimv_header(struct dkimv *m, const char *name, const char *value,
 		return;
 	if (strcasecmp(name, "DKIM-Signature") == 0)
 		m->sigs_seen++;
-	(void)dkim_header(m->dkim, (unsigned char *)m->hb.data, m->hb.len);
+	st = dkim_header(m->dkim, (unsigned char *)m->hb.data, m->hb.len);
+	if (failed(st))
+		internal(m, "a header field", st);
 }
 
 /* dkimv_eoh -- end of headers: read the signatures, ask for their keys */
@@ -514,6 +449,11 @@ dkimv_eoh(struct dkimv *m)
 	cur = NULL;
 	if (st == DKIM_STAT_NOSIG && m->sigs_seen == 0)
 		return;
+	if (failed(st)) {
+		internal(m, "end of headers", st);
+		m->unusable = 1;
+		return;
+	}
 	if (st != DKIM_STAT_OK && st != DKIM_STAT_NOSIG) {
 		m->unusable = 1;
 		(void)snprintf(m->why, sizeof(m->why), "%s",
@@ -530,6 +470,8 @@ dkimv_eoh(struct dkimv *m)
 int
 dkimv_body(struct dkimv *m, const unsigned char *p, size_t len)
 {
+	DKIM_STAT	st;
+
 	if (!m->eoh_done)
 		dkimv_eoh(m);
 	if (m->dkim == NULL || m->unusable)
@@ -538,7 +480,12 @@ dkimv_body(struct dkimv *m, const unsigned char *p, size_t len)
 		dkimlen_feed(&m->blen, p, len);
 	if (dkim_minbody(m->dkim) == 0)
 		return m->has_l;
-	(void)dkim_body(m->dkim, (unsigned char *)p, len);
+	st = dkim_body(m->dkim, (unsigned char *)p, len);
+	if (failed(st)) {
+		internal(m, "the body", st);
+		m->unusable = 1;
+		return 0;
+	}
 	return m->has_l || dkim_minbody(m->dkim) != 0;
 }
 
@@ -694,6 +641,7 @@ dkimv_eom(struct dkimv *m, const char *id)
 {
 	DKIM_SIGINFO	**sigs = NULL;
 	const char	*why;
+	DKIM_STAT	 st;
 	_Bool		 testkey = 0;
 	int		 i, n = 0;
 
@@ -703,6 +651,10 @@ dkimv_eom(struct dkimv *m, const char *id)
 		dkimv_eoh(m);
 	m->eom_done = 1;
 	m->out.result = DKIMV_NONE;
+	if (m->out.internal) {
+		m->out.result = DKIMV_TEMPERROR;
+		return &m->out;
+	}
 	if (m->dkim == NULL)
 		return &m->out;
 	if (m->unusable) {
@@ -716,14 +668,26 @@ dkimv_eom(struct dkimv *m, const char *id)
 		return &m->out;
 	}
 	cur = m;
-	(void)dkim_eom(m->dkim, &testkey);
+	st = dkim_eom(m->dkim, &testkey);
 	cur = NULL;
+	if (failed(st)) {
+		internal(m, "end of message", st);
+		m->out.result = DKIMV_TEMPERROR;
+		return &m->out;
+	}
 	if (m->out.ignored > 0)
 		log_info("%s: %zu DKIM signature%s beyond dkim_max_signatures = %u "
 		    "not checked", id != NULL ? id : m->id, m->out.ignored,
 		    m->out.ignored == 1 ? "" : "s", max_sigs);
-	if (dkim_getsiglist(m->dkim, &sigs, &n) != DKIM_STAT_OK || sigs == NULL)
+	st = dkim_getsiglist(m->dkim, &sigs, &n);
+	if (st != DKIM_STAT_OK || sigs == NULL) {
+		if (m->sigs_seen > 0) {
+			internal(m, "the signature list", st != DKIM_STAT_OK ?
+			    st : DKIM_STAT_INTERNAL);
+			m->out.result = DKIMV_TEMPERROR;
+		}
 		return &m->out;
+	}
 	for (i = 0; i < n && m->out.nsigs < DKIMV_MAX_SIGS; i++) {
 		why = refusal(m, sigs[i]);
 		if ((dkim_sig_getflags(sigs[i]) & DKIM_SIGFLAG_IGNORE) &&

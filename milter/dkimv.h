@@ -31,6 +31,11 @@
  * order pass, temperror, fail, permerror, with policy counted as fail
  * (the dkim fact has no "policy"); "none" when unsigned.
  *
+ * An internal failure (no library, a handle that cannot be made, the
+ * library out of memory or failing inside) sets internal, with why, and
+ * the result temperror: the caller applies on_internal_error; it is
+ * never read as "none" or as a result of the message. It is logged.
+ *
  * The library handle is shared by all threads; a struct dkimv is used by
  * one thread at a time.
  */
@@ -70,6 +75,9 @@ struct dkimv_sig {
 
 struct dkimv_outcome {
 	enum dkimv_result result;	/* best of the signatures checked */
+	int		  internal;	/* mxgate or the library failed: result
+					   temperror, never trust it (below) */
+	char		  internal_why[DKIMV_REASON_MAX];
 	size_t		  nsigs;	/* signatures checked (at most max_sigs) */
 	size_t		  ignored;	/* signatures beyond max_sigs */
 	struct dkimv_sig  sig[DKIMV_MAX_SIGS];

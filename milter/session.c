@@ -224,6 +224,7 @@ message_reset(struct session *s)
 	s->customer_done = 0;
 	s->declared_size = s->size = 0;
 	s->msg_accepted = 0;
+	s->msg_internal = 0;
 }
 
 /* session_free -- release everything, including the concurrency slots */
@@ -364,6 +365,7 @@ run_stage(struct session *s, enum stage st, struct verdict *v)
 	if (rc == RULES_STORE_ERROR)
 		return verdict_store(v, st, &src);
 	if (rc < 0) {
+		s->msg_internal = st >= STAGE_MAIL;
 		verdict_internal(v, st,
 		    s->cfg->on_internal_error == CFG_ON_ERROR_ACCEPT, &src);
 		return v->kind != VERDICT_CONTINUE;
@@ -584,6 +586,36 @@ session_body(struct session *s, const unsigned char *p, size_t len)
 }
 
 /*
+ * eom_authres -- our Authentication-Results value; a check that failed
+ * inside gets on_internal_error first (once per message; no rule may have
+ * asked for it), and checks the stage's deadline cut short get mxgate's
+ * own 451 4.4.3. 1 when either refused the message.
+ */
+static int
+eom_authres(struct session *s, struct verdict *v)
+{
+	struct auth_tx		tx;
+	struct verdict_src	src;
+
+	int			cut = deadline_was_cut(&s->stage);
+
+	session_tx(s, &tx);
+	session_src(s, &src, STAGE_EOM);
+	if (auth_internal(s->auth, &tx) && !s->msg_internal) {
+		s->msg_internal = 1;
+		verdict_internal(v, STAGE_EOM,
+		    s->cfg->on_internal_error == CFG_ON_ERROR_ACCEPT, &src);
+		if (v->kind != VERDICT_CONTINUE)
+			return 1;
+	}
+	s->authres = auth_results(s->auth, &tx);
+	/* the header's checks ran out of time: no header that lies */
+	session_src(s, &src, STAGE_EOM);
+	return !cut && deadline_was_cut(&s->stage) &&
+	    verdict_timeout(v, STAGE_EOM, &src);
+}
+
+/*
  * session_eom -- end of message: eom rules, then count the message when
  * it was accepted. The headers of header actions stay readable through
  * session_headers() until the next message starts. The stage's deadline
@@ -594,8 +626,6 @@ void
 session_eom(struct session *s, const char *qid, struct verdict *v)
 {
 	struct rl_event	ev;
-	struct verdict_src src;
-	int		cut;
 
 	stage_begin(s);
 	if (qid != NULL)
@@ -604,18 +634,8 @@ session_eom(struct session *s, const char *qid, struct verdict *v)
 	set_str(&s->rcpt_domain, NULL);
 	if (run_stage(s, STAGE_EOM, v) && v->kind != VERDICT_CONTINUE)
 		return;
-	if (s->cfg->add_auth_results) {
-		struct auth_tx	tx;
-
-		cut = deadline_was_cut(&s->stage);
-		session_tx(s, &tx);
-		s->authres = auth_results(s->auth, &tx);
-		/* the header's checks ran out of time: no header that lies */
-		session_src(s, &src, STAGE_EOM);
-		if (!cut && deadline_was_cut(&s->stage) &&
-		    verdict_timeout(v, STAGE_EOM, &src))
-			return;
-	}
+	if (s->cfg->add_auth_results && eom_authres(s, v))
+		return;
 	event_fill(s, &ev);
 	if (rl_commit_message(s->store, rules_limits(s->rules),
 	    rules_nlimits(s->rules), &ev) < 0)

@@ -183,23 +183,28 @@ spf_fact(struct session *s, enum fact f, struct fact_value *v)
 		str_fact(v, o->reason[0] != '\0' ? o->reason : NULL);
 }
 
-/* msg_auth_fact -- dkim, dkim.domains, dmarc, dmarc.*: at end of message */
-static void
+/*
+ * msg_auth_fact -- dkim, dkim.domains, dmarc, dmarc.*: at end of message;
+ * -1 when the check failed inside (on_internal_error applies)
+ */
+static int
 msg_auth_fact(struct session *s, enum fact f, struct fact_value *v)
 {
 	const struct dmarc_outcome *m;
 	struct auth_tx		 tx;
 
 	if (s->reached != STAGE_EOM)
-		return;
+		return 0;
 	session_tx(s, &tx);
+	if (auth_internal(s->auth, &tx))
+		return -1;
 	if (f == F_DKIM) {
 		str_fact(v, dkimv_result_name(auth_dkim(s->auth, &tx)->result));
-		return;
+		return 0;
 	}
 	if (f == F_DKIM_DOMAINS) {
 		str_fact(v, auth_dkim_domains(s->auth, &tx));
-		return;
+		return 0;
 	}
 	m = auth_dmarc(s->auth, &tx);
 	if (f == F_DMARC)
@@ -212,6 +217,7 @@ msg_auth_fact(struct session *s, enum fact f, struct fact_value *v)
 		v->s = m->testing ? "yes" : "no";
 		v->set = m->testing;
 	}
+	return 0;
 }
 
 /* session_fact_get -- rules_env: the value of a fact now */
@@ -288,8 +294,7 @@ session_fact_get(void *arg, int id, struct fact_value *v)
 	case F_DMARC:
 	case F_DMARC_POLICY:
 	case F_DMARC_TESTING:
-		msg_auth_fact(s, f, v);
-		return 0;
+		return msg_auth_fact(s, f, v);
 	case F_SIZE:
 		num_fact(s, v, (int64_t)s->size);
 		return 0;

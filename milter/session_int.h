@@ -57,6 +57,7 @@ struct session {
 	uint64_t		 size;
 	char			*authres;	/* our Authentication-Results value */
 	int			 msg_accepted;	/* accept at mail..eom */
+	int			 msg_internal;	/* on_internal_error applied */
 	struct session_header	 hdr[SESSION_MAX_HEADERS];
 	size_t			 nhdr;
 

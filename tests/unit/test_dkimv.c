@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,27 @@ static const char *const hdr_values[] = {
 #define NHDR	3
 static const char body[] = "Hello,\r\n\r\nthis is the body.\r\n";
 static const char body_changed[] = "Hello,\r\n\r\nthis is the BODY.\r\n";
+
+/*
+ * dkim_verify -- libopendkim's, or a failure when fail_handles is set:
+ * the library out of memory, injected (this definition comes first)
+ */
+static int	 fail_handles;
+
+DKIM *
+dkim_verify(DKIM_LIB *l, const unsigned char *id, void *memclosure,
+    DKIM_STAT *st)
+{
+	DKIM	*(*real)(DKIM_LIB *, const unsigned char *, void *, DKIM_STAT *);
+
+	if (fail_handles) {
+		*st = DKIM_STAT_NORESOURCE;
+		return NULL;
+	}
+	*(void **)&real = dlsym(RTLD_NEXT, "dkim_verify");
+	ck_assert_ptr_nonnull(real);
+	return real(l, id, memclosure, st);
+}
 
 /* b64_pubkey -- the base64 DER SubjectPublicKeyInfo of k into out */
 static void
@@ -530,6 +552,33 @@ START_TEST(test_huge_key)
 }
 END_TEST
 
+/*
+ * a handle the library cannot make is an internal failure: temperror
+ * with internal set (the caller applies on_internal_error), never none
+ */
+START_TEST(test_internal_handle)
+{
+	char	*s = sign("s1", "dk.example", DKIM_CANON_RELAXED, body);
+	struct dkimv *m;
+	const struct dkimv_outcome *o;
+
+	fail_handles = 1;
+	o = verify(&m, &s, 1, body, 1);
+	fail_handles = 0;
+	ck_assert_int_eq(o->internal, 1);
+	ck_assert_int_eq(o->result, DKIMV_TEMPERROR);
+	ck_assert_msg(strstr(o->internal_why, "verification handle") != NULL,
+	    "%s", o->internal_why);
+	dkimv_free(m);
+	/* and the next message is fine again */
+	o = verify(&m, &s, 1, body, 1);
+	ck_assert_int_eq(o->internal, 0);
+	ck_assert_int_eq(o->result, DKIMV_PASS);
+	dkimv_free(m);
+	free(s);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -551,6 +600,7 @@ suite(void)
 	tcase_add_test(t, test_rsa_sha1);
 	tcase_add_test(t, test_small_key);
 	tcase_add_test(t, test_huge_key);
+	tcase_add_test(t, test_internal_handle);
 	suite_add_tcase(s, t);
 	return s;
 }
