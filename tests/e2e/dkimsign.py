@@ -6,9 +6,10 @@ implementation independent of the libopendkim that mxgate verifies with.
   dkimsign.py genkey rsa|ed25519 PREFIX
       PREFIX.key: the private key; PREFIX.txt: the TXT record's text
       ("v=DKIM1; k=...; p=...")
-  dkimsign.py sign KEYFILE rsa|ed25519 SELECTOR DOMAIN [HDR/BODY] < MESSAGE
+  dkimsign.py sign KEYFILE rsa|ed25519 SELECTOR DOMAIN [HDR/BODY] [l] [sha1] < MESSAGE
       writes the message with a DKIM-Signature (sha256; canonicalization
-      HDR/BODY, default relaxed/relaxed) in front, with CRLF line ends.
+      HDR/BODY, default relaxed/relaxed) in front, with CRLF line ends;
+      "l": with a body length limit l= (the whole body); "sha1": rsa-sha1.
 """
 import base64
 import subprocess
@@ -38,14 +39,18 @@ def genkey(alg, prefix):
         f.write(txt + "\n")
 
 
-def sign(keyfile, alg, selector, domain, canon="relaxed/relaxed"):
+def sign(keyfile, alg, selector, domain, *opts):
+    canon = next((o for o in opts if "/" in o), "relaxed/relaxed")
     msg = sys.stdin.buffer.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     with open(keyfile, "rb") as f:
         key = f.read().strip()
+    if alg == "ed25519":
+        sigalg = b"ed25519-sha256"
+    else:
+        sigalg = b"rsa-sha1" if "sha1" in opts else b"rsa-sha256"
     sig = dkim.sign(msg, selector.encode(), domain.encode(), key,
                     canonicalize=tuple(c.encode() for c in canon.split("/")),
-                    signature_algorithm=(b"ed25519-sha256" if alg == "ed25519"
-                                         else b"rsa-sha256"),
+                    signature_algorithm=sigalg, length="l" in opts,
                     include_headers=[b"from", b"to", b"subject", b"date",
                                      b"message-id"])
     sys.stdout.buffer.write(sig.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
@@ -55,7 +60,7 @@ def sign(keyfile, alg, selector, domain, canon="relaxed/relaxed"):
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "genkey":
         genkey(sys.argv[2], sys.argv[3])
-    elif len(sys.argv) in (6, 7) and sys.argv[1] == "sign":
+    elif len(sys.argv) >= 6 and sys.argv[1] == "sign":
         sign(*sys.argv[2:])
     else:
         sys.exit(__doc__)
