@@ -116,8 +116,11 @@ static const struct param params[] = {
 	  "Empty: the value of hostname.", NULL },
 	{ "on_internal_error", PT_ENUM, "tempfail", 0, 0,
 	  OFF(on_internal_error), on_error_words, 0,
-	  "When mxgate itself fails: tempfail (451 4.3.0 with a reference) "
-	  "or accept the mail.", NULL },
+	  "When a check fails inside mxgate or libopendkim (a handle that "
+	  "cannot be made, a fact that cannot be computed): tempfail "
+	  "(451 4.3.0 with a reference) or accept the mail (logged). mxgate "
+	  "out of memory aborts: the MTA's milter_default_action applies.",
+	  NULL },
 	{ "dns_forwarders", PT_FORWARDERS, "", 0, 0, OFF(dns_forwarders), NULL,
 	  PF_EMPTY_OK, "DNS resolvers to ask, as comma-separated IP[@PORT]. "
 	  "Empty: full recursion from the root (DNS lists such as Spamhaus "
