@@ -25,6 +25,7 @@
 #include <openssl/rsa.h>
 #include <opendkim/dkim.h>
 
+#include "dkimlen.h"
 #include "dkimv.h"
 #include "dns.h"
 
@@ -579,6 +580,42 @@ START_TEST(test_internal_handle)
 }
 END_TEST
 
+/* the canonical body lengths l= is compared with (RFC 6376 3.4.3, 3.4.4) */
+static const struct {
+	const char	*body;
+	uint64_t	 simple, relaxed;
+} lens[] = {
+	{ "", 2, 0 },
+	{ "\r\n\r\n", 2, 0 },
+	{ "a\r\n", 3, 3 },
+	{ "a", 3, 3 },				/* a CRLF is added */
+	{ "a\r\n\r\n\r\n", 3, 3 },		/* trailing empty lines */
+	{ "a \t b  \r\n", 9, 5 },		/* "a b" */
+	{ "a\r\n \t\r\n", 7, 3 },		/* a blank line is empty relaxed */
+	{ "a\r\n\r\nb\r\n", 8, 8 },
+	{ "a\rb\nc\r\n", 7, 7 },		/* a lone CR or LF is a byte */
+	{ "a\r", 4, 4 },
+};
+
+START_TEST(test_body_length)
+{
+	struct dkimlen	 l;
+	const char	*b = lens[_i].body;
+	size_t		 i;
+
+	/* whole, and one byte at a time (a CRLF split between chunks) */
+	memset(&l, 0, sizeof(l));
+	dkimlen_feed(&l, (const unsigned char *)b, strlen(b));
+	ck_assert_uint_eq(dkimlen_simple(&l), lens[_i].simple);
+	ck_assert_uint_eq(dkimlen_relaxed(&l), lens[_i].relaxed);
+	memset(&l, 0, sizeof(l));
+	for (i = 0; b[i] != '\0'; i++)
+		dkimlen_feed(&l, (const unsigned char *)b + i, 1);
+	ck_assert_uint_eq(dkimlen_simple(&l), lens[_i].simple);
+	ck_assert_uint_eq(dkimlen_relaxed(&l), lens[_i].relaxed);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -601,6 +638,9 @@ suite(void)
 	tcase_add_test(t, test_small_key);
 	tcase_add_test(t, test_huge_key);
 	tcase_add_test(t, test_internal_handle);
+	suite_add_tcase(s, t);
+	t = tcase_create("body length");
+	tcase_add_loop_test(t, test_body_length, 0, sizeof(lens) / sizeof(lens[0]));
 	suite_add_tcase(s, t);
 	return s;
 }
