@@ -457,6 +457,25 @@ policy_of(struct ctx *c, const struct cached *e, const char *from)
 	return pol == DMARC_P_UNSET ? DMARC_P_NONE : pol;
 }
 
+/*
+ * from_ascii -- the From domain to check, in A-labels, into
+ * out->from_domain; -1 (permerror, with the reason) when there is none
+ */
+static int
+from_ascii(const struct dmarc_input *in, struct dmarc_outcome *out)
+{
+	if (in->from_domain != NULL && dmarc_domain_ascii(in->from_domain,
+	    out->from_domain, sizeof(out->from_domain)) == 0 &&
+	    domain_ok(out->from_domain))
+		return 0;
+	out->result = DMARC_PERMERROR;
+	(void)strlcpy(out->reason, in->from_domain == NULL &&
+	    in->from_problem != NULL ? in->from_problem :
+	    "no usable From domain", sizeof(out->reason));
+	out->from_domain[0] = '\0';
+	return -1;
+}
+
 /* dmarc_check -- the DMARC result of a message (see dmarc.h) */
 void
 dmarc_check(const struct spf_resolver *r, const struct dmarc_input *in,
@@ -468,16 +487,8 @@ dmarc_check(const struct spf_resolver *r, const struct dmarc_input *in,
 	size_t			 i;
 
 	memset(out, 0, sizeof(*out));
-	if (in->from_domain == NULL || dmarc_domain_ascii(in->from_domain,
-	    out->from_domain, sizeof(out->from_domain)) == -1 ||
-	    !domain_ok(from)) {
-		out->result = DMARC_PERMERROR;
-		(void)strlcpy(out->reason, in->from_domain == NULL &&
-		    in->from_problem != NULL ? in->from_problem :
-		    "no usable From domain", sizeof(out->reason));
-		out->from_domain[0] = '\0';
+	if (from_ascii(in, out) == -1)
 		return;
-	}
 	c = xcalloc(1, sizeof(*c));
 	c->r = r;
 	c->out = out;
