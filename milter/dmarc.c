@@ -414,8 +414,9 @@ domain_ok(const char *d)
 
 /*
  * dmarc_domain_ascii -- a domain in A-labels into out: U-labels (UTF-8)
- * converted by libidn2 (UTS #46 non-transitional), ASCII copied. -1 when
- * it is not valid UTF-8, not a valid IDN, or does not fit.
+ * converted by libidn2 (UTS #46 non-transitional), ASCII copied, one
+ * trailing dot (the root) left out. -1 when it is not valid UTF-8, not a
+ * valid IDN, or does not fit.
  */
 int
 dmarc_domain_ascii(const char *d, char *out, size_t outlen)
@@ -426,16 +427,22 @@ dmarc_domain_ascii(const char *d, char *out, size_t outlen)
 
 	for (p = (const unsigned char *)d; *p != '\0' && *p < 0x80; p++)
 		;
-	if (*p == '\0')
-		return strlcpy(out, d, outlen) < outlen ? 0 : -1;
-	if (idn2_to_ascii_8z(d, &a, IDN2_NONTRANSITIONAL) != IDN2_OK ||
-	    a == NULL) {
-		idn2_free(a);
-		return -1;
+	if (*p != '\0') {
+		if (idn2_to_ascii_8z(d, &a, IDN2_NONTRANSITIONAL) != IDN2_OK ||
+		    a == NULL) {
+			idn2_free(a);
+			return -1;
+		}
+		d = a;
 	}
-	n = strlcpy(out, a, outlen);
+	n = strlcpy(out, d, outlen);
 	idn2_free(a);
-	return n < outlen ? 0 : -1;
+	if (n >= outlen)
+		return -1;
+	/* "example.com." is example.com: one trailing dot goes */
+	if (n > 1 && out[n - 1] == '.' && out[n - 2] != '.')
+		out[n - 1] = '\0';
+	return 0;
 }
 
 /* policy_of -- the policy the record e found for from applies (RFC 9989) */

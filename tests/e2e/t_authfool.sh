@@ -11,7 +11,8 @@
 #     domain and passes SPF passes DMARC by SPF alignment (RFC 9989);
 #   - a record with a bad sp= and no rua= is not applied (RFC 9989 4.10.1);
 #   - a From domain in U-labels is checked in A-labels: unsigned under the
-#     IDN domain's p=reject, the DMARC rule; signed by it, dmarc=pass;
+#     IDN domain's p=reject, the DMARC rule; signed by it, dmarc=pass; one
+#     with a trailing dot is the same domain (the DMARC rule);
 #   - forged Authentication-Results claiming our authserv-id with a
 #     trailing dot, in upper case, or unreadable after the id are removed;
 #   - forged Authentication-Results, Received-SPF and ARC results are never
@@ -167,6 +168,10 @@ dmarc_reply "U-label From domain under p=reject, unsigned: the DMARC rule's repl
 out=$(message $'Alice <alice@b\xc3\xbccher.example>' | rsa_sign $IDN | send bounce@other.example hold-idn@rcpt.test)
 check_grep "U-label From domain signed by its A-label: dmarc=pass" \
 	"dkim=pass header\.d=$IDN.*dmarc=pass .*header\.from=$IDN" "$(held_ar "$out")"
+
+# --- a From domain with the root's dot is the same domain ------------------
+out=$(message 'CEO <ceo@dk.example.>' | send bounce@other.example t7@rcpt.test)
+dmarc_reply "From domain with a trailing dot under p=reject: the DMARC rule's reply" "$out"
 
 # --- forged Authentication-Results claiming our authserv-id ----------------
 out=$(message 'alice@nopol.example' "Authentication-Results: mx.e2e.test.; dkim=pass header.d=forgeddot.example

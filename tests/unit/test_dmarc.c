@@ -278,6 +278,13 @@ START_TEST(test_idn)
 	    "mail.xn--bcher-kva.example", NULL, &o), DMARC_PASS);
 	ck_assert_int_eq(run("b\xc3\xbc" "cher.example", SPF_NONE, NULL, NULL,
 	    &o), DMARC_FAIL);
+	/* the root's dot names the same domain: never a way around p= */
+	ck_assert_int_eq(run("example.com.", SPF_NONE, NULL, NULL, &o),
+	    DMARC_FAIL);
+	ck_assert_int_eq(o.policy, DMARC_P_REJECT);
+	ck_assert_str_eq(o.from_domain, "example.com");
+	ck_assert_int_eq(run("example.com..", SPF_NONE, NULL, NULL, &o),
+	    DMARC_PERMERROR);
 	/* not UTF-8, or not a valid IDN: no usable From domain */
 	ck_assert_int_eq(run("b\xfc" "cher.example", SPF_NONE, NULL, NULL, &o),
 	    DMARC_PERMERROR);
