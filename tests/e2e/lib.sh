@@ -10,13 +10,26 @@
 #   127.0.0.1:2525 [::1]:2525  smtpd + mxgate, {daemon_name} = smtp
 #   127.0.0.1:2587 [::1]:2587  smtpd + mxgate, {daemon_name} = submission,
 #                              SASL on (XCLIENT LOGIN= sets the login)
-#   127.0.0.1:2526             smtpd + mxgate, milter_default_action = tempfail
+#   127.0.0.1:2526             smtpd + mxgate (t_stop: the stopped milter)
 #   127.0.0.1:2527             smtpd without milter (baseline for the bench)
+#   127.0.0.1:2529             smtpd + mxgate, the ONE listener whose
+#                              milter_default_action lets mail through
+#                              (t_stop tests that action, nothing else
+#                              may use it)
+# Every other listener runs with milter_default_action = tempfail (main.cf):
+# a 250 then proves that mxgate answered, not that it was absent, and a
+# check that expects acceptance also finds mxgate's own decision for the
+# message (decided RCPT: the Authentication-Results header mxgate added,
+# as logged in the maillog for the message's queue id).
 # Clients may use any source in 203.0.113.0/24 and 2001:db8::/32 (AnyIP on
 # lo). h_dns starts NSD on 127.0.0.1:53 with the zones in $H/dns/*.zone;
 # mxgate forwards to it (dns_forwarders = $E2E_DNS, default 127.0.0.1@53),
 # and names it does not serve are REFUSED: nothing recurses anywhere.
-# h_silent PORT starts a UDP listener that never answers. Every recipient domain is relayed to the discard transport, so a
+# h_silent PORT starts a UDP listener that never answers. h_syslog starts
+# a syslog listener: with it, mxgate runs in a private mount namespace
+# where /dev/log is the listener's socket, and every datagram it gets is a
+# line of $H/log/syslog (nothing on the host changes; see devlog.sh).
+# Every recipient domain is relayed to the discard transport, so a
 # delivered recipient shows up in the maillog as `to=<...> ... status=sent`;
 # a header mxgate adds shows up as `milter-header-warning: header NAME: VALUE`
 # (milter_header_checks). A message to hold-*@ is kept in the hold queue
@@ -43,6 +56,7 @@ MXPID=                  # the running mxgate, if any
 MX2PID=                 # the second mxgate (h_mxgate2_start), if any
 MXRC=                   # exit status of the last mxgate stopped
 SILENTPID=              # the silent DNS listener, if any
+SYSLOGPID=              # the syslog listener (h_syslog), if any
 E2E_PASS=0
 E2E_FAIL=0
 E2E_NAME=$(basename "$0" .sh)
@@ -204,7 +218,7 @@ maillog_file_prefixes = /var, /dev/stdout, $H
 smtpd_milters = $sock
 non_smtpd_milters =
 milter_header_checks = regexp:$PF/milter_header_checks
-milter_default_action = accept
+milter_default_action = tempfail
 milter_protocol = 6
 milter_connect_timeout = 10s
 milter_command_timeout = 10s
@@ -231,7 +245,9 @@ EOF
 	# a second submission listener with a second mxgate (h_mxgate2_start)
 	svc="127.0.0.1:2588/inet = 127.0.0.1:2588 inet n - n - - smtpd"
 	postconf -c "$PF" -Me "$svc -o milter_macro_daemon_name=submission -o smtpd_sasl_auth_enable=yes -o smtpd_milters=unix:$H/run/mxgate2.sock"
-	postconf -c "$PF" -Me "127.0.0.1:2526/inet = 127.0.0.1:2526 inet n - n - - smtpd -o milter_default_action=tempfail"
+	postconf -c "$PF" -Me "127.0.0.1:2526/inet = 127.0.0.1:2526 inet n - n - - smtpd"
+	# the one listener that accepts without the milter (t_stop only)
+	postconf -c "$PF" -Me "127.0.0.1:2529/inet = 127.0.0.1:2529 inet n - n - - smtpd -o milter_default_action=accept"
 	postconf -c "$PF" -Me "127.0.0.1:2527/inet = 127.0.0.1:2527 inet n - n - - smtpd -o smtpd_milters="
 }
 
@@ -259,13 +275,38 @@ h_mxgate_conf() {
 	} >"$H/mxgate.conf"
 }
 
+# h_syslog -- the syslog listener (syslogd.py): datagrams sent to
+# $H/run/devlog.sock become lines of $H/log/syslog. Call before
+# h_mxgate_start: from then on mxgate sees that socket as /dev/log.
+h_syslog() {
+	mkdir -p "$H/run/dev"
+	: >"$H/log/syslog"
+	python3 "$E2E_DIR/syslogd.py" "$H/run/devlog.sock" "$H/log/syslog" \
+	    2>>"$H/log/syslogd.err" &
+	SYSLOGPID=$!
+	wait_until 10 test -S "$H/run/devlog.sock" ||
+		die "the syslog listener did not bind: $(cat "$H/log/syslogd.err")"
+}
+
+# devlog_wrap -- the command prefix that runs a daemon in a private mount
+# namespace whose /dev/log is the h_syslog listener (nothing without one;
+# the caller relies on word splitting: no path here holds a space)
+devlog_wrap() {
+	[[ -n $SYSLOGPID ]] || return 0
+	printf '%s ' unshare -m --propagation private sh "$E2E_DIR/devlog.sh" \
+	    "$H/run/dev" "$H/run/devlog.sock"
+}
+
+# syslog_lines -- what the syslog listener got so far
+syslog_lines() { cat "$H/log/syslog" 2>/dev/null || true; }
+
 # h_mxgate_start -- start mxgate in the namespace, wait for its socket
 h_mxgate_start() {
 	[[ -x $MXGATE ]] || die "no mxgate binary at $MXGATE"
 	[[ -f $H/mxgate.conf ]] || h_mxgate_conf
 	rm -f "$H/run/mxgate.sock"
-	(cd "$H" && exec ip netns exec "$NS" "$MXGATE" -f -c "$H/mxgate.conf" \
-	    </dev/null >>"$H/log/mxgate.log" 2>&1) &
+	(cd "$H" && exec ip netns exec "$NS" $(devlog_wrap) "$MXGATE" -f \
+	    -c "$H/mxgate.conf" </dev/null >>"$H/log/mxgate.log" 2>&1) &
 	MXPID=$!
 	if ! wait_until 15 test -S "$H/run/mxgate.sock"; then
 		stop_pid "$MXPID" 5
@@ -278,7 +319,7 @@ h_mxgate_start() {
 # $H/log/mxgate2.log; its pid in MX2PID
 h_mxgate2_start() {
 	rm -f "$H/run/mxgate2.sock"
-	(cd "$H" && exec ip netns exec "$NS" "$MXGATE" -f -c "$1" \
+	(cd "$H" && exec ip netns exec "$NS" $(devlog_wrap) "$MXGATE" -f -c "$1" \
 	    </dev/null >>"$H/log/mxgate2.log" 2>&1) &
 	MX2PID=$!
 	if ! wait_until 15 test -S "$H/run/mxgate2.sock"; then
@@ -466,6 +507,11 @@ h_down() {
 		wait "$MX2PID" 2>/dev/null || true
 		MX2PID=
 	fi
+	if [[ -n $SYSLOGPID ]]; then
+		stop_pid "$SYSLOGPID" 5
+		wait "$SYSLOGPID" 2>/dev/null || true
+		SYSLOGPID=
+	fi
 	if ip netns pids "$NS" >/dev/null 2>&1; then
 		# only processes of this harness can live in its namespace
 		for pid in $(ip netns pids "$NS"); do
@@ -514,6 +560,63 @@ held_headers() {
 # delivered RCPT [SECS] -- wait until the maillog shows RCPT delivered
 delivered() {
 	wait_log "$H/log/maillog" "to=<$1>.*status=sent" "${2:-15}"
+}
+
+# E2E_DECISION -- what proves that mxgate decided on a message: a regex
+# for the header mxgate added, as the maillog shows it after
+# "QID: milter-header-warning: header ". By default its own
+# Authentication-Results; a test with add_auth_results = no sets it to a
+# header a rule adds to every message.
+E2E_DECISION='Authentication-Results: mx\.e2e\.test;'
+
+# decided RCPT [SECS] -- RCPT was delivered and mxgate decided on that
+# very message: every queue id delivered to RCPT (its maillog line
+# "QID: to=<RCPT>, ... status=sent") has mxgate's header (E2E_DECISION)
+# in the maillog. Prints what is missing and fails otherwise.
+decided() {
+	local rcpt=${1//./\\.} qids qid
+	if ! delivered "$1" "${2:-15}"; then
+		echo "<$1> not delivered"
+		return 1
+	fi
+	qids=$(sed -nE "s/^.* ([0-9A-Za-z]+): to=<$rcpt>,.* status=sent .*/\1/p" \
+	    "$H/log/maillog" | sort -u)
+	[[ -n $qids ]] || { echo "no queue id delivered to <$1>"; return 1; }
+	for qid in $qids; do
+		if ! grep -Eq -- " $qid: milter-header-warning: header $E2E_DECISION" \
+		    "$H/log/maillog"; then
+			echo "$qid (to <$1>): no header /$E2E_DECISION/ from mxgate"
+			return 1
+		fi
+	done
+}
+
+# decided_qid QID -- mxgate decided on the message QID (one held, say):
+# its header (E2E_DECISION) is in the maillog for QID
+decided_qid() {
+	[[ -n $1 ]] || { echo "no queue id"; return 1; }
+	wait_log "$H/log/maillog" " $1: milter-header-warning: header $E2E_DECISION" 5 ||
+		{ echo "$1: no header /$E2E_DECISION/ from mxgate"; return 1; }
+}
+
+# check_decided_qid NAME QID -- pass when decided_qid QID
+check_decided_qid() {
+	local why
+	if why=$(decided_qid "$2"); then pass "$1"; else fail "$1" "$why"; fi
+}
+
+# check_decided NAME RCPT... -- each RCPT was delivered with mxgate's
+# decision on its message (decided)
+check_decided() {
+	local name=$1 r why
+	shift
+	for r in "$@"; do
+		if ! why=$(decided "$r"); then
+			fail "$name" "$why"
+			return
+		fi
+	done
+	pass "$name"
 }
 
 # replies TEXT -- only the server reply lines of smtpc output, without "<- "

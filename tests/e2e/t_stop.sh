@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_stop -- mxgate stopped while Postfix runs: mail follows
-# milter_default_action (accept on :2525, tempfail on :2526); SIGTERM
+# milter_default_action: tempfail on :2525 and :2526 (the suite's
+# default), accept on :2529 (the one listener set so, for this test); SIGTERM
 # lets a connection in flight finish, then mxgate exits 0 and removes its
 # pid file.
 set -euo pipefail
@@ -45,10 +46,14 @@ check "stopped cleanly (exit 0)" test "$MXRC" = 0
 check "pid file removed" test ! -e "$H/run/mxgate.pid"
 check_grep "stop logged with the connection in flight" 'stop: signal 15, waiting for 1 connection$' "$(mxlog)"
 check_grep "stopped logged" 'mxgate stopped$' "$(mxlog)"
-out=$(send 2525 after@rcpt.test)
-check_grep "stopped, default_action=accept: recipient accepted" '^250 ' "$(reply_to "$out" RCPT)"
-check "stopped, default_action=accept: delivered" delivered after@rcpt.test
-out=$(send 2526 after2@rcpt.test)
-check_grep "stopped, default_action=tempfail: 4xx" '^<- 4[0-9][0-9] ' "$out"
-check_nogrep "stopped, default_action=tempfail: nothing queued" 'Ok: queued' "$out"
+out=$(send 2529 after@rcpt.test)
+check_grep "stopped, default_action=accept (:2529): recipient accepted" '^250 ' "$(reply_to "$out" RCPT)"
+check "stopped, default_action=accept (:2529): delivered" delivered after@rcpt.test
+check_nogrep "stopped, default_action=accept (:2529): no header from mxgate" \
+	'milter-header-warning' "$(maillog)"
+for port in 2525 2526; do
+	out=$(send $port "after-$port@rcpt.test")
+	check_grep "stopped, default_action=tempfail (:$port): 4xx" '^<- 4[0-9][0-9] ' "$out"
+	check_nogrep "stopped, default_action=tempfail (:$port): nothing queued" 'Ok: queued' "$out"
+done
 h_done
