@@ -203,11 +203,12 @@ auth_eoh(struct auth *a)
 		dkimv_eoh(a->dk);
 }
 
-/* auth_body -- a body chunk; 1 while DKIM needs more of the body */
-int
+/* auth_body -- a body chunk (DKIM's, while its result is not settled) */
+void
 auth_body(struct auth *a, const unsigned char *p, size_t len)
 {
-	return a->dk != NULL && a->dko == NULL ? dkimv_body(a->dk, p, len) : 0;
+	if (a->dk != NULL && a->dko == NULL)
+		(void)dkimv_body(a->dk, p, len);
 }
 
 /* auth_from_domain -- the author domain (A-labels): one From field, one mailbox */

@@ -62,7 +62,7 @@ const struct spf_outcome *auth_spf(struct auth *, const struct auth_tx *);
 void		 auth_header(struct auth *, const struct auth_tx *,
 		    const char *, const char *);
 void		 auth_eoh(struct auth *);
-int		 auth_body(struct auth *, const unsigned char *, size_t);
+void		 auth_body(struct auth *, const unsigned char *, size_t);
 const char	*auth_from_domain(const struct auth *);
 const struct dkimv_outcome *auth_dkim(struct auth *, const struct auth_tx *);
 const char	*auth_dkim_domains(struct auth *, const struct auth_tx *);

@@ -2,16 +2,27 @@
  * milter -- libmilter callbacks (see milter.h).
  *
  * Negotiation switches off every callback the loaded rules do not need
- * and asks for no reply where mxgate never answers (SMFIP_NO*, SMFIP_NR_*),
- * so a message costs as few round trips as the rules allow. libmilter
- * itself turns a return value into "no reply" for the steps negotiated
- * that way, so callbacks always return plain SMFIS_* codes.
+ * and asks for no reply where mxgate never answers (SMFIP_NO*, SMFIP_NR_*):
+ * connect and HELO unless rules there may refuse, every header, the end
+ * of headers and every body chunk (nothing in the body can change the
+ * decision, which is taken at end of message), so a message costs as few
+ * round trips as the rules allow. Each connection remembers which of
+ * those bits the MTA accepted (struct mconn), and a callback of such a
+ * stage returns SMFIS_NOREPLY, never SMFIS_CONTINUE: libmilter does not
+ * turn CONTINUE into no reply silently, it logs "milter claimed not to
+ * reply in state N but did anyway" at LOG_ERR each time. Where the MTA
+ * did not accept the bit the callback answers SMFIS_CONTINUE as usual.
  *
  * Postfix sends few macros by default: mxgate asks for the ones it needs
  * with smfi_setsymlist(), so admins need no milter_*_macros settings.
  *
- * A session is created at connect and freed at close (libmilter calls
- * close also before a reused connection starts again after XCLIENT).
+ * A session is created at negotiation (or at connect) and freed at close.
+ * libmilter calls close also before a milter connection is reused for a
+ * new SMTP connection (SMFIC_QUIT_NC) without a new negotiation; close
+ * cannot tell that from the end, so it frees everything, and the session
+ * started at the next connect answers every stage (SMFIS_CONTINUE): safe
+ * with any negotiation, at the cost of libmilter's error line for a stage
+ * negotiated as no-reply.
  */
 #include "config.h"
 
@@ -41,7 +52,13 @@ static unsigned		 active;
 static char		*listen_path;	/* a unix socket's file, or NULL */
 static int		 warned_hdrs;	/* the MTA refused header changes (logged once) */
 
-static sfsistat	reply(SMFICTX *, struct verdict *);
+/* one milter connection: its session and what negotiation settled */
+struct mconn {
+	struct session	*s;
+	unsigned long	 nr;	/* the SMFIP_NR_* bits the MTA accepted */
+};
+
+static sfsistat	reply(SMFICTX *, struct verdict *, unsigned long);
 
 /* current_rules -- a new reference to the rule set in force */
 static struct rules *
@@ -115,15 +132,19 @@ set_reply(SMFICTX *ctx, const struct verdict *v)
 		    v->ref, r->code, r->ecode, r->nlines);
 }
 
-/* reply -- map a verdict to SMFIS_* (the one switch over verdict kinds) */
+/*
+ * reply -- map a verdict to SMFIS_* (the one switch over verdict kinds);
+ * nr is the stage's SMFIP_NR_* bit when the MTA accepted it for this
+ * connection (0 otherwise): going on is then SMFIS_NOREPLY
+ */
 static sfsistat
-reply(SMFICTX *ctx, struct verdict *v)
+reply(SMFICTX *ctx, struct verdict *v, unsigned long nr)
 {
 	sfsistat	rc = SMFIS_CONTINUE;
 
 	switch (v->kind) {
 	case VERDICT_CONTINUE:
-		rc = SMFIS_CONTINUE;
+		rc = nr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 		break;
 	case VERDICT_TEMPFAIL:
 		set_reply(ctx, v);
@@ -143,15 +164,15 @@ reply(SMFICTX *ctx, struct verdict *v)
 
 /*
  * want_flags -- the protocol bits mxgate asks for, given the rules' plan
- * and what the MTA offers (f1). With DKIM on, the body callback answers
- * (SMFIS_SKIP once no signature needs more) when the MTA can skip;
- * header values keep their leading space, which DKIM's simple
- * canonicalization needs.
+ * (the caller keeps those the MTA offers). Headers, end of headers and
+ * body chunks never get a reply; header values keep their leading
+ * space, which DKIM's simple canonicalization needs.
  */
 static unsigned long
-want_flags(const struct session_plan *p, unsigned long f1)
+want_flags(const struct session_plan *p)
 {
-	unsigned long	w = SMFIP_NOUNKNOWN | SMFIP_NR_HDR | SMFIP_NR_EOH;
+	unsigned long	w = SMFIP_NOUNKNOWN | SMFIP_NR_HDR | SMFIP_NR_EOH |
+			    SMFIP_NR_BODY;
 	static const struct {
 		unsigned	ev;
 		unsigned long	no, nr;
@@ -174,26 +195,58 @@ want_flags(const struct session_plan *p, unsigned long f1)
 		else if (!(p->reply & map[i].ev))
 			w |= map[i].nr;
 	}
-	if (p->auth && (f1 & SMFIP_SKIP) && !p->body_full)
-		w |= SMFIP_SKIP;
-	else
-		w |= SMFIP_NR_BODY;
 	if (p->need & SESSION_EV_HEADER)
 		w |= SMFIP_HDR_LEADSPC;
 	return w;
 }
 
-/* start -- a session for this milter connection, with the rules in force */
-static struct session *
+/*
+ * start -- a session for this milter connection, with the rules in
+ * force; no stage is known as no-reply until negotiation says so
+ */
+static struct mconn *
 start(SMFICTX *ctx)
 {
 	struct rules	*r = current_rules();
-	struct session	*s = session_new(r, cur_cfg, cur_store, cur_dns);
+	struct mconn	*c = xcalloc(1, sizeof(*c));
 
+	c->s = session_new(r, cur_cfg, cur_store, cur_dns);
 	rules_unref(r);
 	__atomic_add_fetch(&active, 1, __ATOMIC_RELAXED);
-	(void)smfi_setpriv(ctx, s);
-	return s;
+	(void)smfi_setpriv(ctx, c);
+	return c;
+}
+
+/* conn -- this milter connection's state, or NULL (none started) */
+static struct mconn *
+conn(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+/* session_of -- this milter connection's session, or NULL */
+static struct session *
+session_of(SMFICTX *ctx)
+{
+	struct mconn	*c = conn(ctx);
+
+	return c != NULL ? c->s : NULL;
+}
+
+/* noreply -- bit, when the MTA accepted it as no-reply for this connection */
+static unsigned long
+noreply(SMFICTX *ctx, unsigned long bit)
+{
+	struct mconn	*c = conn(ctx);
+
+	return c != NULL ? c->nr & bit : 0;
+}
+
+/* go_on -- the "go on" of a stage: SMFIS_NOREPLY where negotiated so */
+static sfsistat
+go_on(SMFICTX *ctx, unsigned long bit)
+{
+	return noreply(ctx, bit) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /*
@@ -207,17 +260,19 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	struct session_plan	 p;
-	struct session		*s = smfi_getpriv(ctx);
+	struct mconn		*c = conn(ctx);
 
 	(void)f2;
 	(void)f3;
-	if (s == NULL)
-		s = start(ctx);
-	session_plan(session_rules(s), cur_cfg, &p);
+	if (c == NULL)
+		c = start(ctx);
+	session_plan(session_rules(c->s), cur_cfg, &p);
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST);
-	*pf1 = f1 & want_flags(&p, f1);
-	session_proto(s, (*pf1 & SMFIP_HDR_LEADSPC) != 0,
-	    (*pf1 & SMFIP_SKIP) != 0);
+	*pf1 = f1 & want_flags(&p);
+	c->nr = *pf1 & (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL |
+	    SMFIP_NR_RCPT | SMFIP_NR_DATA | SMFIP_NR_HDR | SMFIP_NR_EOH |
+	    SMFIP_NR_BODY);
+	session_proto(c->s, (*pf1 & SMFIP_HDR_LEADSPC) != 0);
 	if (p.auth && cur_cfg->add_auth_results &&
 	    (f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) !=
 	    (SMFIF_ADDHDRS | SMFIF_CHGHDRS) &&
@@ -243,106 +298,106 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 {
-	struct session	*s = smfi_getpriv(ctx);
+	struct mconn	*c = conn(ctx);
 	struct verdict	 v;
 
-	/* started at negotiation; anew after a close (XCLIENT reuses the connection) */
-	if (s == NULL)
-		s = start(ctx);
+	/* started at negotiation; anew after a close (SMFIC_QUIT_NC reuse) */
+	if (c == NULL)
+		c = start(ctx);
 	verdict_init(&v);
-	session_connect(s, hostname, addr, sym(ctx, "{daemon_name}"), &v);
-	return reply(ctx, &v);
+	session_connect(c->s, hostname, addr, sym(ctx, "{daemon_name}"), &v);
+	return reply(ctx, &v, noreply(ctx, SMFIP_NR_CONN));
 }
 
 /* mlfi_helo -- HELO/EHLO */
 static sfsistat
 mlfi_helo(SMFICTX *ctx, char *helo)
 {
-	struct session	*s = smfi_getpriv(ctx);
+	struct session	*s = session_of(ctx);
 	struct verdict	 v;
 
 	if (s == NULL)
-		return SMFIS_CONTINUE;
+		return go_on(ctx, SMFIP_NR_HELO);
 	verdict_init(&v);
 	session_helo(s, helo, sym(ctx, "{tls_version}") != NULL, &v);
-	return reply(ctx, &v);
+	return reply(ctx, &v, noreply(ctx, SMFIP_NR_HELO));
 }
 
 /* mlfi_envfrom -- MAIL FROM */
 static sfsistat
 mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct session	*s = smfi_getpriv(ctx);
+	struct session	*s = session_of(ctx);
 	struct verdict	 v;
 
 	if (s == NULL)
-		return SMFIS_CONTINUE;
+		return go_on(ctx, SMFIP_NR_MAIL);
 	verdict_init(&v);
 	session_mail(s, argv[0], argv[0] != NULL ? argv + 1 : NULL,
 	    sym(ctx, "{auth_authen}"), sym(ctx, "{auth_type}"), sym(ctx, "i"),
 	    &v);
-	return reply(ctx, &v);
+	return reply(ctx, &v, noreply(ctx, SMFIP_NR_MAIL));
 }
 
 /* mlfi_envrcpt -- RCPT TO */
 static sfsistat
 mlfi_envrcpt(SMFICTX *ctx, char **argv)
 {
-	struct session	*s = smfi_getpriv(ctx);
+	struct session	*s = session_of(ctx);
 	struct verdict	 v;
 
 	if (s == NULL)
-		return SMFIS_CONTINUE;
+		return go_on(ctx, SMFIP_NR_RCPT);
 	verdict_init(&v);
 	session_rcpt(s, argv[0], sym(ctx, "i"), &v);
-	return reply(ctx, &v);
+	return reply(ctx, &v, noreply(ctx, SMFIP_NR_RCPT));
 }
 
 /* mlfi_data -- DATA */
 static sfsistat
 mlfi_data(SMFICTX *ctx)
 {
-	struct session	*s = smfi_getpriv(ctx);
+	struct session	*s = session_of(ctx);
 	struct verdict	 v;
 
 	if (s == NULL)
-		return SMFIS_CONTINUE;
+		return go_on(ctx, SMFIP_NR_DATA);
 	verdict_init(&v);
 	session_data(s, sym(ctx, "i"), &v);
-	return reply(ctx, &v);
+	return reply(ctx, &v, noreply(ctx, SMFIP_NR_DATA));
 }
 
 /* mlfi_header -- one header field */
 static sfsistat
 mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
-	struct session	*s = smfi_getpriv(ctx);
+	struct session	*s = session_of(ctx);
 
 	if (s != NULL)
 		session_header(s, name, value);
-	return SMFIS_CONTINUE;
+	return go_on(ctx, SMFIP_NR_HDR);
 }
 
 /* mlfi_eoh -- end of headers (DKIM asks for its keys) */
 static sfsistat
 mlfi_eoh(SMFICTX *ctx)
 {
-	struct session	*s = smfi_getpriv(ctx);
+	struct session	*s = session_of(ctx);
 
 	if (s != NULL)
 		session_eoh(s);
-	return SMFIS_CONTINUE;
+	return go_on(ctx, SMFIP_NR_EOH);
 }
 
-/* mlfi_body -- a body chunk; SMFIS_SKIP (when negotiated) once nothing needs more */
+/* mlfi_body -- a body chunk (no reply where the MTA accepted SMFIP_NR_BODY) */
 static sfsistat
 mlfi_body(SMFICTX *ctx, unsigned char *p, size_t len)
 {
-	struct session	*s = smfi_getpriv(ctx);
+	struct session	*s = session_of(ctx);
 
-	if (s != NULL && session_body(s, p, len) == 0 && session_skip(s))
-		return SMFIS_SKIP;
-	return SMFIS_CONTINUE;
+	if (s != NULL)
+		session_body(s, p, len);
+	return go_on(ctx, SMFIP_NR_BODY);
 }
 
 /*
@@ -392,7 +447,7 @@ auth_headers(SMFICTX *ctx, struct session *s)
 static sfsistat
 mlfi_eom(SMFICTX *ctx)
 {
-	struct session		*s = smfi_getpriv(ctx);
+	struct session		*s = session_of(ctx);
 	const struct session_header *h;
 	struct verdict		 v;
 	size_t			 i, n;
@@ -409,14 +464,14 @@ mlfi_eom(SMFICTX *ctx)
 				log_warn("cannot add header %s", h[i].name);
 	}
 	session_abort(s);	/* the message is over: forget it */
-	return reply(ctx, &v);
+	return reply(ctx, &v, 0);
 }
 
 /* mlfi_abort -- the message ended early (RSET, new EHLO, lost client) */
 static sfsistat
 mlfi_abort(SMFICTX *ctx)
 {
-	struct session	*s = smfi_getpriv(ctx);
+	struct session	*s = session_of(ctx);
 
 	if (s != NULL)
 		session_abort(s);
@@ -427,10 +482,11 @@ mlfi_abort(SMFICTX *ctx)
 static sfsistat
 mlfi_close(SMFICTX *ctx)
 {
-	struct session	*s = smfi_getpriv(ctx);
+	struct mconn	*c = conn(ctx);
 
-	if (s != NULL) {
-		session_free(s);
+	if (c != NULL) {
+		session_free(c->s);
+		free(c);
 		__atomic_sub_fetch(&active, 1, __ATOMIC_RELAXED);
 		(void)smfi_setpriv(ctx, NULL);
 	}

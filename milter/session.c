@@ -102,7 +102,6 @@ session_plan(const struct rules *r, const struct cfg *cfg,
 	p->auth = cfg->add_auth_results || n.fact[F_DKIM] ||
 	    n.fact[F_DKIM_DOMAINS] || n.fact[F_DMARC] || n.fact[F_DMARC_POLICY] ||
 	    n.fact[F_DMARC_TESTING];
-	p->body_full = n.body;
 	if (p->auth) {
 		n.header = n.body = 1;
 		n.stages |= 1u << STAGE_EOM;
@@ -532,13 +531,12 @@ session_data(struct session *s, const char *qid, struct verdict *v)
 
 /*
  * session_proto -- what negotiation settled: header values keep their
- * leading space (SMFIP_HDR_LEADSPC); the body may be skipped (SMFIP_SKIP)
+ * leading space (SMFIP_HDR_LEADSPC)
  */
 void
-session_proto(struct session *s, int leadspc, int skip)
+session_proto(struct session *s, int leadspc)
 {
 	s->leadspc = leadspc;
-	s->skip = skip;
 }
 
 /* session_leadspc_on -- do header values keep their leading space? */
@@ -546,13 +544,6 @@ int
 session_leadspc_on(const struct session *s)
 {
 	return s->leadspc;
-}
-
-/* session_skip -- may the body callback answer SMFIS_SKIP? */
-int
-session_skip(const struct session *s)
-{
-	return s->skip;
 }
 
 /* session_header -- one header field (From:, A-R forgeries, DKIM) */
@@ -572,17 +563,12 @@ session_eoh(struct session *s)
 	auth_eoh(s->auth);
 }
 
-/*
- * session_body -- a body chunk: its size, and DKIM. 1 while more of the
- * body is needed, 0 when the MTA may skip the rest.
- */
-int
+/* session_body -- a body chunk: its size, and DKIM */
+void
 session_body(struct session *s, const unsigned char *p, size_t len)
 {
-	int	more = auth_body(s->auth, p, len);
-
+	auth_body(s->auth, p, len);
 	s->size += len;
-	return more || s->plan.body_full;
 }
 
 /*

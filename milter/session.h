@@ -43,7 +43,6 @@ struct session_plan {
 	unsigned	reply;		/* events that may get a reply other than continue */
 	int		connect_only;	/* nothing to check after connect unless a refusal is pending */
 	int		auth;		/* DKIM is fed (A-R header, dkim/dmarc facts) */
-	int		body_full;	/* the whole body is counted (size, bytes limits) */
 };
 
 /* a header the rules add at end of message */
@@ -68,12 +67,11 @@ void	session_mail(struct session *, const char *, char *const *,
 void	session_rcpt(struct session *, const char *, const char *,
 	    struct verdict *);
 void	session_data(struct session *, const char *, struct verdict *);
-void	session_proto(struct session *, int, int);
+void	session_proto(struct session *, int);
 int	session_leadspc_on(const struct session *);
-int	session_skip(const struct session *);
 void	session_header(struct session *, const char *, const char *);
 void	session_eoh(struct session *);
-int	session_body(struct session *, const unsigned char *, size_t);
+void	session_body(struct session *, const unsigned char *, size_t);
 void	session_eom(struct session *, const char *, struct verdict *);
 size_t	session_headers(const struct session *,
 	    const struct session_header **);

@@ -27,7 +27,6 @@ struct session {
 	struct auth		*auth;		/* SPF, DKIM, DMARC of the transaction */
 	struct deadline		 stage;		/* of the stage being checked: every wait's cap */
 	int			 leadspc;	/* header values keep their leading space */
-	int			 skip;		/* SMFIS_SKIP negotiated */
 
 	/* connection */
 	struct ipaddr		 ip;
