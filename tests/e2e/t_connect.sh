@@ -21,26 +21,25 @@ rule too-fast at connect {
 RULES
 h_up
 
-session() {	# SOURCE -- EHLO, MAIL, QUIT
-	smtp 127.0.0.1:2525 --bind "$1" <<'S'
+session() {	# SOURCE RCPT [SERVER] -- EHLO, one message to RCPT, QUIT
+	smtp "${3:-127.0.0.1:2525}" --bind "$1" <<S
 cmd EHLO client.test
 cmd MAIL FROM:<a@client.test>
+cmd RCPT TO:<$2>
+cmd DATA
+data Subject: connect\r\n\r\nadmitted
 cmd QUIT
 S
 }
-session6() {
-	smtp '[::1]:2525' --bind "$1" <<'S'
-cmd EHLO client.test
-cmd MAIL FROM:<a@client.test>
-cmd QUIT
-S
-}
+session6() { session "$1" "$2" '[::1]:2525'; }
 
-out1=$(session 203.0.113.10)
-out2=$(session 203.0.113.11)
+out1=$(session 203.0.113.10 c1@rcpt.test)
+out2=$(session 203.0.113.11 c2@rcpt.test)
 check_grep "first connection accepted" '^<- 250 ' "$out1"
 check_grep "second connection from the /24 accepted" '^<- 250 2.1.0' "$out2"
-out3=$(session 203.0.113.12)
+check_decided "first and second connection: mxgate decided their messages" \
+	c1@rcpt.test c2@rcpt.test
+out3=$(session 203.0.113.12 c3@rcpt.test)
 r=$(reply_to "$out3" "EHLO")
 check_reply "third connection: tailored 421 at EHLO" 421 4.7.0 "$r" \
 	'Too many connections from 203\.0\.113\.0/24 \(2 per 1h\); retry in 1[0-9]{3} seconds'
@@ -71,19 +70,22 @@ check_reply "HELO: tailored 421" 421 4.7.0 "$(reply_to "$out5" "HELO")" 'Too man
 check_grep "HELO: 421 closes the connection" '^== closed' "$out5"
 
 # IPv6: counted per /64
-o1=$(session6 2001:db8::10)
-o2=$(session6 2001:db8::11)
-o3=$(session6 2001:db8::12)
+o1=$(session6 2001:db8::10 c61@rcpt.test)
+o2=$(session6 2001:db8::11 c62@rcpt.test)
+o3=$(session6 2001:db8::12 c63@rcpt.test)
 check_grep "IPv6: first accepted" '^<- 250 2.1.0' "$o1"
 check_grep "IPv6: second accepted" '^<- 250 2.1.0' "$o2"
+check_decided "IPv6: mxgate decided the first and second messages" \
+	c61@rcpt.test c62@rcpt.test
 r=$(reply_to "$o3" "EHLO")
 check_reply "IPv6: third gets the tailored 421" 421 4.7.0 "$r" \
 	'Too many connections from 2001:db8::/64 \(2 per 1h\); retry in 1[0-9]{3} seconds'
 check_grep "IPv6: 421 closes the connection" '^== closed' "$o3"
 check_logref "IPv6: the reply's ref is in the log" "$(ref_of "$r")" \
 	'rule=too-fast stage=connect action=tempfail reply="421 4\.7\.0 .*client=.*\[2001:db8::12\] limit=conn_rate:[0-9]+/2/1h'
-o4=$(session6 2001:db8:0:1::10)
+o4=$(session6 2001:db8:0:1::10 c64@rcpt.test)
 check_grep "IPv6: another /64 is accepted" '^<- 250 2.1.0' "$o4"
+check_decided "IPv6: another /64: mxgate decided its message" c64@rcpt.test
 
 # concurrent connections: two held open, the third is refused, and once
 # they are closed a new one is admitted again (the count is released)
@@ -98,7 +100,7 @@ S
 done
 wait_log "$H/held1.out" '^<- 250 ' 15 || true
 wait_log "$H/held2.out" '^<- 250 ' 15 || true
-o5=$(session6 2001:db8:0:5::3)
+o5=$(session6 2001:db8:0:5::3 c65@rcpt.test)
 r=$(reply_to "$o5" "EHLO")
 check_reply "concurrent: the third open connection gets the tailored 421" 421 4.7.0 "$r" \
 	'Too many open connections from 2001:db8:0:5::/64 \(at most 2 at once\)'
@@ -107,7 +109,10 @@ check_logref "concurrent: the reply's ref is in the log" "$(ref_of "$r")" \
 	'rule=too-many-open stage=connect action=tempfail .*limit=conn_open:2/2'
 wait "${held[@]}" || true
 check_grep "concurrent: the held connections were served" '^<- 221 ' "$(cat "$H/held1.out" "$H/held2.out")"
-o6=$(session6 2001:db8:0:5::4)
+o6=$(session6 2001:db8:0:5::4 c66@rcpt.test)
 check_grep "concurrent: admitted again after they closed" '^<- 250 2\.1\.0' "$o6"
+check_decided "concurrent: mxgate decided the admitted message" c66@rcpt.test
+check_nogrep "refused connections delivered nothing" \
+	'to=<c(3|63|65)@rcpt\.test>.*status=sent' "$(maillog)"
 check_alive "mxgate still running"
 h_done

@@ -80,6 +80,7 @@ for f in fields:
 out=$(message 'Alice <alice@dk.example>' | $PY "$SIGN" sign "$H/keys/rsa.key" rsa s1 dk.example |
 	send bounce@other.example hold-rsa@rcpt.test)
 check_grep "RSA-signed message accepted" '^250 .*queued as' "$(replies "$out")"
+check_decided_qid "RSA-signed message: mxgate's A-R in the maillog" "$(queued_as "$out")"
 hdrs=$(held_headers "$(queued_as "$out")")
 a=$(ar "$hdrs")
 check_grep "RSA: dkim=pass with header.d, header.s, header.a" \
@@ -106,6 +107,7 @@ check_grep "tampered body: dkim=fail (body hash)" \
 	'dkim=fail reason="body hash mismatch" header\.d=nopol\.example' "$a"
 check_grep "tampered body: dmarc=fail, policy none: delivered" \
 	'dmarc=fail .*header\.from=nopol\.example policy\.dmarc=none' "$a"
+check_decided_qid "tampered body, policy none: mxgate's A-R in the maillog" "$(queued_as "$out")"
 
 # tampered body under p=reject: the DMARC rule defers, the log says why
 out=$(message 'alice@dk.example' | $PY "$SIGN" sign "$H/keys/rsa.key" rsa s1 dk.example |
@@ -144,6 +146,7 @@ check_logref "_dmarc SERVFAIL: logged dmarc=temperror" "$(ref_of "$r")" \
 # several From: fields: permerror, with the reason, delivered
 out=$(message 'alice@dk.example' 'From: bob@other.example' | send bounce@other.example hold-2from@rcpt.test)
 a=$(ar "$(held_headers "$(queued_as "$out")")")
+check_decided_qid "two From fields: mxgate's A-R in the maillog" "$(queued_as "$out")"
 check_grep "two From fields: dmarc=permerror, reason" \
 	'dmarc=permerror reason="several From header fields"' "$a"
 check_grep "unsigned: dkim=none" 'dkim=none' "$a"
@@ -162,14 +165,21 @@ check_grep "dkim_max_signatures: the one checked passes" 'dkim=pass header\.d=dk
 check_grep "dkim_max_signatures: the others are logged" \
 	"$qid: 1 DKIM signature beyond dkim_max_signatures = 1 not checked" "$(mxlog)"
 
-# add_auth_results = no: no header added, none removed
+# add_auth_results = no: no header added, none removed; a rule's header
+# action is then mxgate's decision on the message
 h_mxgate_stop
-h_mxgate_conf "add_auth_results = no"
+{
+	cat "$E2E_RULES"
+	printf 'rule seen at eom {\n\theader "X-Mxgate-Seen" "decided by ${rule}"\n}\n'
+} >"$H/rules/test.rules"
+E2E_RULES=$H/rules/test.rules h_mxgate_conf "add_auth_results = no"
+E2E_DECISION='X-Mxgate-Seen: decided by seen'
 h_mxgate_start
 out=$(message 'alice@nopol.example' "Authentication-Results: mx.e2e.test; dkim=pass header.d=kept.example" |
 	send bounce@other.example hold-noar@rcpt.test)
 hdrs=$(held_headers "$(queued_as "$out")")
 check_grep "add_auth_results = no: delivered" '^250 .*queued as' "$(replies "$out")"
+check_decided_qid "add_auth_results = no: mxgate's rule header in the maillog" "$(queued_as "$out")"
 check "add_auth_results = no: no header of ours" test "$(grep -c '^Authentication-Results:' <<<"$hdrs")" -eq 1
 check_grep "add_auth_results = no: the sender's header is left alone" 'kept\.example' "$hdrs"
 h_done

@@ -61,6 +61,8 @@ send() {	# SERVER SOURCE RCPT...
 		echo "cmd EHLO client.test"
 		echo "cmd MAIL FROM:<s@client.test>"
 		for r in "$@"; do echo "cmd RCPT TO:<$r>"; done
+		echo "cmd DATA"
+		echo "data Subject: x\\r\\n\\r\\nbody"
 		echo "cmd QUIT"
 	} | smtp "$server" --bind "$src"
 }
@@ -86,19 +88,23 @@ check_logref "two answers: weights summed in the log" "$(ref_of "$r")" 'dnsbl=bl
 
 out=$(send 127.0.0.1:2525 203.0.113.20 d@rcpt.test)
 check_grep "listed but allow-listed: accepted" '^250 ' "$(reply_to "$out" RCPT)"
+check_decided "listed but allow-listed: mxgate decided" d@rcpt.test
 
 out=$(send 127.0.0.1:2525 203.0.113.11 e@rcpt.test)
 check_grep "error answer 127.255.255.254: not a listing" '^250 ' "$(reply_to "$out" RCPT)"
+check_decided "error answer: mxgate decided" e@rcpt.test
 check_grep "error answer: logged" 'dnsbl bl \(Example Block List\): error answer 127\.255\.255\.254 for client 203\.0\.113\.11' "$(mxlog)"
 send 127.0.0.1:2525 203.0.113.11 e2@rcpt.test >/dev/null
 check "error answer: logged once a minute" test "$(grep -c 'error answer 127\.255\.255\.254' "$H/log/mxgate.log")" -eq 1
 
 out=$(send 127.0.0.1:2525 203.0.113.10 postmaster@rcpt.test other@rcpt.test)
 check_grep "listed client: postmaster@ accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<postmaster@")"
+check_decided "listed client: mxgate decided the message to postmaster@" postmaster@rcpt.test
 check_grep "listed client: other recipient deferred" '^451 4\.7\.1 ' "$(reply_to "$out" "RCPT TO:<other@")"
 
 out=$(send 127.0.0.1:2525 203.0.113.30 f@rcpt.test)
 check_grep "unlisted client: accepted" '^250 ' "$(reply_to "$out" RCPT)"
+check_decided "unlisted client: mxgate decided" f@rcpt.test
 
 # -------- a list that fails: SERVFAIL (a zone nobody serves)
 h_mxgate_stop
@@ -129,6 +135,7 @@ h_mxgate_conf
 h_mxgate_start
 out=$(send 127.0.0.1:2525 203.0.113.10 g@example.com)
 check_grep "SERVFAIL, on_error ignore: accepted" '^250 ' "$(reply_to "$out" RCPT)"
+check_decided "SERVFAIL, on_error ignore: mxgate decided" g@example.com
 out=$(send 127.0.0.1:2525 203.0.113.10 h@rcpt.test)
 r=$(reply_to "$out" RCPT)
 check_reply "SERVFAIL, on_error tempfail: tailored 451 4.4.3" 451 4.4.3 "$r" \
@@ -145,6 +152,7 @@ h_mxgate_conf "mode = monitor"
 h_mxgate_start
 out=$(send 127.0.0.1:2525 203.0.113.10 k@rcpt.test)
 check_grep "SERVFAIL in monitor mode: accepted" '^250 ' "$(reply_to "$out" RCPT)"
+check_decided "SERVFAIL in monitor mode: mxgate decided" k@rcpt.test
 check_grep "SERVFAIL in monitor mode: logged would_tempfail" \
 	'rule=dnsbl-error stage=rcpt action=would_tempfail reply="451 4\.4\.3 ' "$(mxlog)"
 

@@ -31,6 +31,8 @@ cmd RCPT TO:<"\${ref}.x"@echo.rcpt.test>
 cmd RCPT TO:<${long}@echo.rcpt.test>
 cmd RCPT TO:<"c\x01d\x1be\x7f"@echo.rcpt.test>
 cmd RCPT TO:<ok@rcpt.test>
+cmd DATA
+data Subject: h\r\n\r\nhostile
 cmd QUIT
 S
 )
@@ -44,6 +46,7 @@ r=$(reply_to "$out" 'RCPT TO:<"c')
 check_reply "control bytes in the recipient: removed from the reply" 451 4.7.1 "$r" \
 	'TO "?cde"?@echo\.rcpt\.test 100%% sure'
 check_grep "other recipient still accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<ok@")"
+check_decided "other recipient: delivered, decided by mxgate" ok@rcpt.test
 check_nogrep "never Postfix's generic milter text" 'Service unavailable|4\.3\.5|4\.7\.1 Error' "$out"
 out=$(smtp 127.0.0.1:2525 --bind 203.0.113.71 <<'S'
 cmd HELO deny%n%s\x01\x02%

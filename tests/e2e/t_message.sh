@@ -51,8 +51,8 @@ check_grep "footer is the last line" '^451 4\.7\.1 Questions\? Write to postmast
 check_grep "first recipient accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<one@")"
 check_grep "third recipient accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<three@")"
 check_grep "message accepted" '^<- 250 2\.0\.0 Ok: queued' "$out"
-check "one@ delivered" delivered one@rcpt.test
-check "three@ delivered" delivered three@rcpt.test
+check_decided "one@ delivered, decided by mxgate" one@rcpt.test
+check_decided "three@ delivered, decided by mxgate" three@rcpt.test
 check_nogrep "two@ not delivered" 'to=<two@blocked.*status=sent' "$(maillog)"
 check_logref "rcpt log line" "$(ref_of "$r")" \
 	'stage=rcpt action=tempfail .*from=<alice@client\.test> rcpt=<two@blocked\.rcpt\.test>'
@@ -72,7 +72,7 @@ check_reply "first message deferred at MAIL" 451 4.7.0 "$(reply_to "$out" "MAIL 
 	'Sender defer-me@client\.test is deferred'
 check_grep "second message on the same connection accepted" '^250 ' \
 	"$(reply_to "$out" "MAIL FROM:<fine@")"
-check "second message delivered" delivered second@rcpt.test
+check_decided "second message delivered, decided by mxgate" second@rcpt.test
 qid=$(grep -oE 'queued as [0-9A-Za-z]+' <<<"$out" | awk '{print $3}')
 check_grep "log action at eom, with the queue id" \
 	"^mxgate\\[[0-9]+\\]: ${qid:-NOQID}: .*rule=note-size stage=eom action=log text=\"checked [0-9]+ bytes from fine@client\\.test\"" "$(mxlog)"
@@ -104,7 +104,7 @@ check_reply "first message deferred at end of DATA" 451 4.7.0 "$r" \
 check_grep "second message: MAIL accepted after the deferral" '^250 ' \
 	"$(reply_to "$out" "MAIL FROM:<now@")"
 check_grep "second message queued" '^<- 250 2\.0\.0 Ok: queued' "$out"
-check "second message delivered" delivered eom-second@rcpt.test
+check_decided "second message delivered, decided by mxgate" eom-second@rcpt.test
 check_nogrep "first message not delivered" 'to=<eom-first@rcpt\.test>.*status=sent' "$(maillog)"
 qid=$(grep -oE 'Message [0-9A-Za-z]+ from' <<<"$r" | awk '{ print $2 }')
 check_logref "eom log line: the queue id of the reply, then the ref" "$(ref_of "$r")" \
@@ -124,7 +124,8 @@ S
 author '"Someone <someone@junk.example>"@mydomain.example' author1@rcpt.test >/dev/null
 author 'Foo (foo@bar.example) <baz@Baz.Example>' author2@rcpt.test >/dev/null
 author 'a@x.example, b@y.example' author3@rcpt.test >/dev/null
-check "author messages delivered" delivered author3@rcpt.test
+check_decided "author messages delivered, decided by mxgate" author1@rcpt.test \
+	author2@rcpt.test author3@rcpt.test
 check_grep "from_domain: a quoted <x@y> in the local part is text" \
 	'header X-Author-Domain: \[mydomain\.example\]' "$(maillog)"
 check_grep "from_domain: a comment is not the address" \

@@ -29,7 +29,7 @@ S
 }
 out=$(send 203.0.113.50 mon1@rcpt.test)
 check_grep "monitor mode: recipient accepted" '^250 ' "$(reply_to "$out" RCPT)"
-check "monitor mode: delivered" delivered mon1@rcpt.test
+check_decided "monitor mode: delivered, decided by mxgate" mon1@rcpt.test
 check_grep "monitor mode: logged would_tempfail with the reply" \
 	'rule=watch stage=rcpt action=would_tempfail reply="451 4\.7\.1 Would be deferred\. \(ref [0-9A-Z]{12}\)"' "$(mxlog)"
 
@@ -37,7 +37,7 @@ check_grep "monitor mode: logged would_tempfail with the reply" \
 out=$(send 203.0.113.52 mon3@rcpt.test)
 check_grep "monitor mode, connect rule: EHLO accepted" '^250 ' "$(reply_to "$out" EHLO)"
 check_grep "monitor mode, connect rule: message queued" '^<- 250 2\.0\.0 Ok: queued' "$out"
-check "monitor mode, connect rule: delivered" delivered mon3@rcpt.test
+check_decided "monitor mode, connect rule: delivered, decided by mxgate" mon3@rcpt.test
 check_grep "monitor mode, connect rule: logged would_tempfail" \
 	'rule=conn-watch stage=connect action=would_tempfail reply="421 4\.7\.0 Would close the connection\. \(ref [0-9A-Z]{12}\)" client=[^ ]*\[203\.0\.113\.52\]' "$(mxlog)"
 check_nogrep "monitor mode: no enforcing action logged" 'action=(tempfail|reject)' "$(mxlog)"
@@ -57,7 +57,7 @@ h_mxgate_conf
 h_mxgate_start
 out=$(send 203.0.113.51 mon2@rcpt.test)
 check_grep "per-rule monitor: recipient accepted" '^250 ' "$(reply_to "$out" RCPT)"
-check "per-rule monitor: delivered" delivered mon2@rcpt.test
+check_decided "per-rule monitor: delivered, decided by mxgate" mon2@rcpt.test
 check_grep "per-rule monitor: logged would_tempfail" 'rcpt=<mon2@rcpt\.test>' \
 	"$(grep 'action=would_tempfail' "$H/log/mxgate.log")"
 out=$(send 203.0.113.51 block@rcpt.test)

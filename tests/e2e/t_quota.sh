@@ -46,7 +46,7 @@ check_reply "carol: 3rd recipient gets the quota reply" 451 4.7.0 "$r" \
 	'Account carol reached 2 recipients per 10s; retry in [0-9]+ seconds\.'
 wait_s=$(grep -oE 'retry in [0-9]+ seconds' <<<"$r" | grep -oE '[0-9]+' || echo 0)
 check "retry_after is 1..5 s right after the burst" test "$wait_s" -ge 1 -a "$wait_s" -le 5
-check "first two recipients delivered" delivered a2@rcpt.test
+check_decided "first two recipients delivered, decided by mxgate" a1@rcpt.test a2@rcpt.test
 check_logref "log line names the limit" "$(ref_of "$r")" \
 	'rule=quota stage=rcpt action=tempfail .*sasl=carol limit=user_min:2/2/10s'
 
@@ -64,17 +64,19 @@ sleep "$left"
 out=$(send carol c1@rcpt.test)
 check_grep "carol: accepted retry_after seconds after the refusal" '^250 ' \
 	"$(reply_to "$out" "RCPT TO:<c1@")"
-check "carol: the retried message is delivered" delivered c1@rcpt.test
+check_decided "carol: the retried message is delivered, decided by mxgate" c1@rcpt.test
 check_nogrep "carol: refused recipients are not delivered" \
 	'to=<(a3|b[1-3])@rcpt\.test>.*status=sent' "$(maillog)"
 
 # the override: bigcorp may send 4 per window, free.test logins anything
 out=$(send bigcorp d1@rcpt.test d2@rcpt.test d3@rcpt.test d4@rcpt.test d5@rcpt.test)
 check_grep "bigcorp: 4th recipient accepted (override 4)" '^250 ' "$(reply_to "$out" "RCPT TO:<d4@")"
+check_decided "bigcorp: delivered, decided by mxgate" d4@rcpt.test
 check_reply "bigcorp: 5th refused with its own limit" 451 4.7.0 \
 	"$(reply_to "$out" "RCPT TO:<d5@")" 'Account bigcorp reached 4 recipients per 10s'
 out=$(send joe@free.test e1@rcpt.test e2@rcpt.test e3@rcpt.test e4@rcpt.test e5@rcpt.test e6@rcpt.test)
 check_grep "unlimited: 6th recipient accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<e6@")"
+check_decided "unlimited: delivered, decided by mxgate" e6@rcpt.test
 
 # the table is re-read when its file changes (no signal): carol becomes
 # unlimited; a broken version is refused with its errors logged and the
@@ -89,12 +91,14 @@ sleep 1.2
 out=$(send carol g1@rcpt.test g2@rcpt.test g3@rcpt.test g4@rcpt.test)
 check_grep "changed table in force without a reload: carol unlimited" '^250 ' \
 	"$(reply_to "$out" "RCPT TO:<g4@")"
+check_decided "carol unlimited: delivered, decided by mxgate" g4@rcpt.test
 printf 'carol rcpt_per_min\n' >"$H/rules/customers.map.new"
 mv "$H/rules/customers.map.new" "$H/rules/customers.map"
 sleep 1.2
 out=$(send carol h1@rcpt.test h2@rcpt.test h3@rcpt.test h4@rcpt.test)
 check_grep "broken table: the last good one stays in force" '^250 ' \
 	"$(reply_to "$out" "RCPT TO:<h4@")"
+check_decided "broken table: delivered, decided by mxgate" h4@rcpt.test
 check_grep "broken table: its error is logged as FILE:LINE:COL" \
 	'customers\.map:1:[0-9]+: error: ' "$(mxlog)"
 
@@ -107,9 +111,12 @@ cmd MAIL FROM:<carol@client.test>
 cmd RCPT TO:<f1@rcpt.test>
 cmd RCPT TO:<f2@rcpt.test>
 cmd RCPT TO:<f3@rcpt.test>
+cmd DATA
+data Subject: q\r\n\r\nbody
 cmd QUIT
 S
 )
 check_grep "port 25: the submission rule does not apply" '^250 ' "$(reply_to "$out" "RCPT TO:<f3@")"
+check_decided "port 25: delivered, decided by mxgate" f3@rcpt.test
 check_alive "mxgate still running"
 h_done

@@ -35,7 +35,12 @@ rule quota at rcpt {
 	if customer and limit cust_hour exceeded
 	tempfail 451 4.7.0 "Customer ${customer} reached ${limit.max} recipients per ${limit.window}; retry in ${retry_after}s"
 }
+# add_auth_results = no here: this header is mxgate's decision on a message
+rule seen at eom {
+	header "X-Mxgate-Seen" "decided by ${rule}"
+}
 RULES
+E2E_DECISION='X-Mxgate-Seen: decided by seen'
 h_netns
 h_postfix_up
 
@@ -79,7 +84,19 @@ send() {
 	smtp "127.0.0.1:$port" --bind 203.0.113.30 <<<"$script"
 }
 # accepted NAME OUT RCPT / deferred NAME OUT RCPT CODE ECODE REGEX
-accepted() { check_grep "$1" '^250 ' "$(reply_to "$2" "RCPT TO:<$3>")"; }
+# (accepted: RCPT got 250, and the message was delivered with mxgate's
+# decision on it)
+accepted() {
+	local r why
+	r=$(reply_to "$2" "RCPT TO:<$3>")
+	if ! grep -q '^250 ' <<<"$r"; then
+		fail "$1" "RCPT TO:<$3> got: $(tr '\n' '|' <<<"$r")"
+	elif ! why=$(decided "$3"); then
+		fail "$1" "$why"
+	else
+		pass "$1"
+	fi
+}
 deferred() { check_reply "$1" "$4" "$5" "$(reply_to "$2" "RCPT TO:<$3>")" "$6"; }
 
 # --- one customer, two hosts, one counter
@@ -97,7 +114,8 @@ check_grep "B's log line names the shared limit" \
 	"ref=$(ref_of "$r") rule=quota stage=rcpt action=tempfail .*limit=cust_hour:3/3/1h" "$(log2)"
 out=$(send bob 2587 b2@rcpt.test)
 deferred "acme via A: deferred too" "$out" b2@rcpt.test 451 4.7.0 'Customer acme reached 3'
-check "the three accepted recipients are delivered" delivered b1@rcpt.test
+check_decided "the three accepted recipients are delivered, decided by mxgate" a1@rcpt.test \
+	a2@rcpt.test b1@rcpt.test
 check_nogrep "the deferred ones are not" 'to=<(a3|b2)@rcpt\.test>.*status=sent' "$(maillog)"
 ttl=$(rcli PTTL mxgate:cust_hour:1h:acme 2>/dev/null || echo -2)
 check "redis holds mxgate:cust_hour:1h:acme, expiring in about 1 h ($ttl ms)" \
@@ -114,7 +132,7 @@ deferred "redis down: A's local counters still hold the limit" "$out" \
 	d4@rcpt.test 451 4.7.0 'Customer beta reached 3 recipients per 1h'
 out=$(send dave 2587 d5@rcpt.test)
 deferred "redis down: still limited locally" "$out" d5@rcpt.test 451 4.7.0 'Customer beta'
-check "d1 delivered while redis is down" delivered d1@rcpt.test
+check_decided "d1 delivered while redis is down, decided by mxgate" d1@rcpt.test
 check "A logged the fall-back once" test "$(grep -c 'using local counters until it is back' \
 	"$H/log/mxgate.log")" -eq 1
 check_grep "A's line says why" 'store: redis 127\.0\.0\.1:6390/3: .*; using local counters' "$(mxlog)"
@@ -152,13 +170,21 @@ mkdir -p "$H/state"
 chown nobody:nogroup "$H/state"
 h_mxgate_conf "add_auth_results = no" "state_file = $H/state/mxgate.state"
 h_mxgate_start
-# conn -- one connection from the listed client; its EHLO reply
+# conn RCPT -- one connection from the listed client, a message to RCPT;
+# its EHLO reply
 conn() {
-	reply_to "$(smtp 127.0.0.1:2525 --bind 203.0.113.77 <<<$'cmd EHLO c.test\ncmd QUIT')" "EHLO"
+	reply_to "$(smtp 127.0.0.1:2525 --bind 203.0.113.77 <<<"cmd EHLO c.test
+cmd MAIL FROM:<c@c.test>
+cmd RCPT TO:<$1>
+cmd DATA
+data Subject: c\\r\\n\\r\\nconn
+cmd QUIT")" "EHLO"
 }
-check_grep "1st connection accepted" '^250' "$(conn)"
-check_grep "2nd connection accepted" '^250' "$(conn)"
-r=$(conn)
+check_grep "1st connection accepted" '^250' "$(conn conn1@rcpt.test)"
+check_grep "2nd connection accepted" '^250' "$(conn conn2@rcpt.test)"
+check_decided "1st and 2nd connection: delivered, decided by mxgate" \
+	conn1@rcpt.test conn2@rcpt.test
+r=$(conn conn3@rcpt.test)
 check_reply "3rd connection refused" 421 4.7.0 "$r" \
 	'Too many connections from 203\.0\.113\.77; retry in (179[0-9]|1800)s'
 h_mxgate_stop
@@ -169,7 +195,7 @@ check "the state file is mode 0600, owned by the mxgate user" test \
 h_mxgate_start
 wait_log "$H/log/mxgate.log" 'counters? restored' 5 || true
 check_grep "the state was read at start" 'state_file .*: [0-9]+ counters? restored, 0 expired' "$(mxlog)"
-r=$(conn)
+r=$(conn conn4@rcpt.test)
 check_reply "after the restart the block is still in force" 421 4.7.0 "$r" \
 	'Too many connections from 203\.0\.113\.77; retry in (17[0-9][0-9]|1800)s'
 # a damaged file is reported and ignored: counters start afresh
@@ -179,6 +205,8 @@ h_mxgate_start
 wait_log "$H/log/mxgate.log" 'ignored, counters start afresh' 5 || true
 check_grep "a truncated state file is reported" \
 	'state_file: .*mxgate\.state: truncated or damaged.*; ignored, counters start afresh' "$(mxlog)"
-check_grep "... and not trusted: the client is let in" '^250' "$(conn)"
+check_grep "... and not trusted: the client is let in" '^250' "$(conn conn5@rcpt.test)"
+check_decided "... its message delivered, decided by mxgate" conn5@rcpt.test
+check_nogrep "refused connections delivered nothing" 'to=<conn[34]@rcpt\.test>.*status=sent' "$(maillog)"
 check_alive "mxgate still running"
 h_done

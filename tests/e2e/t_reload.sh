@@ -30,6 +30,7 @@ S
 
 out=$(msg m1@rcpt.test)
 check_grep "first message accepted" '^<- 250 2\.0\.0 Ok: queued' "$out"
+check_decided "first message delivered, decided by mxgate" m1@rcpt.test
 out=$(msg m2@rcpt.test)
 check_reply "second message deferred (v1)" 451 4.7.0 "$(reply_to "$out" MAIL)" '^v1: '
 

@@ -34,6 +34,8 @@ send() {	# SERVER SOURCE HELO SENDER RCPT...
 		echo "cmd EHLO $helo"
 		echo "cmd MAIL FROM:<$from>"
 		for r in "$@"; do echo "cmd RCPT TO:<$r>"; done
+		echo "cmd DATA"
+		echo "data Subject: x\\r\\n\\r\\nbody"
 		echo "cmd QUIT"
 	} | smtp "$server" --bind "$src"
 }
@@ -45,18 +47,22 @@ check_reply "SPF fail: tailored 451 4.7.23" 451 4.7.23 "$r" \
 check_logref "SPF fail: logged with spf=fail" "$(ref_of "$r")" \
 	'rule=spf-fail stage=rcpt action=tempfail .*from=<alice@spf\.example> rcpt=<a@rcpt\.test> spf=fail'
 check_grep "SPF fail: postmaster@ still accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<postmaster@")"
+check_decided "SPF fail: mxgate decided the message to postmaster@" postmaster@rcpt.test
 
 out=$(send 127.0.0.1:2525 203.0.113.20 client.test alice@spf.example b@rcpt.test)
 check_grep "SPF pass: accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<b@")"
+check_decided "SPF pass: mxgate decided" b@rcpt.test
 
 out=$(send '[::1]:2525' 2001:db8:20::5 client.test alice@spf.example c@rcpt.test)
 check_grep "SPF pass over IPv6 (ip6:/48): accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<c@")"
+check_decided "SPF pass over IPv6: mxgate decided" c@rcpt.test
 out=$(send '[::1]:2525' 2001:db8:21::5 client.test alice@spf.example d@rcpt.test)
 check_reply "SPF fail over IPv6: 451 4.7.23" 451 4.7.23 "$(reply_to "$out" "RCPT TO:<d@")" \
 	'does not allow 2001:db8:21::5'
 
 out=$(send 127.0.0.1:2525 203.0.113.10 client.test alice@soft.spf.example e@rcpt.test)
 check_grep "SPF softfail: accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<e@")"
+check_decided "SPF softfail: mxgate decided" e@rcpt.test
 
 out=$(send 127.0.0.1:2525 203.0.113.10 client.test alice@inc.spf.example f@rcpt.test)
 check_reply "SPF fail through include: 451 4.7.23" 451 4.7.23 "$(reply_to "$out" "RCPT TO:<f@")" \
@@ -68,6 +74,7 @@ check_reply "null sender: HELO checked, 451 4.7.23" 451 4.7.23 "$(reply_to "$out
 	'SPF record of helo\.spf\.example does not allow 203\.0\.113\.10'
 out=$(send 127.0.0.1:2525 203.0.113.20 helo.spf.example '' h@rcpt.test)
 check_grep "null sender from the HELO's own address: accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<h@")"
+check_decided "null sender from the HELO's own address: mxgate decided" h@rcpt.test
 
 # a zone nobody serves: SERVFAIL, so the record cannot be read now
 out=$(send 127.0.0.1:2525 203.0.113.10 client.test alice@broken.example i@rcpt.test)
@@ -79,12 +86,15 @@ check_logref "SPF temperror: logged with spf=temperror" "$(ref_of "$r")" \
 # a domain with no SPF record: none, accepted
 out=$(send 127.0.0.1:2525 203.0.113.10 client.test alice@ns.spf.example j@rcpt.test)
 check_grep "no SPF record: accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<j@")"
+check_decided "no SPF record: mxgate decided" j@rcpt.test
 
 # an authenticated user is not judged by SPF
 out=$(printf '%s\n' "cmd EHLO client.test" "cmd XCLIENT LOGIN=carol" "cmd EHLO client.test" \
-	"cmd MAIL FROM:<carol@spf.example>" "cmd RCPT TO:<k@rcpt.test>" "cmd QUIT" |
+	"cmd MAIL FROM:<carol@spf.example>" "cmd RCPT TO:<k@rcpt.test>" "cmd DATA" \
+	'data Subject: x\r\n\r\nbody' "cmd QUIT" |
 	smtp 127.0.0.1:2587 --bind 203.0.113.10)
 check_grep "authenticated user: accepted despite SPF fail" '^250 ' "$(reply_to "$out" "RCPT TO:<k@")"
+check_decided "authenticated user: mxgate decided" k@rcpt.test
 check_alive "mxgate still running"
 
 # rules that use spf and nothing of connect or HELO: the HELO name must
