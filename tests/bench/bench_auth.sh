@@ -12,6 +12,13 @@
 # CPU time per message (utime+stime of the milter processes from /proc
 # over their runs, divided by the messages). DNS is warm: NSD in the
 # namespace serves every record and the warm-up round fills the caches.
+# mxgate logs to syslog (log = syslog), into the harness's syslog
+# listener (lib.sh h_syslog: /dev/log in mxgate's private mount
+# namespace), as a production install would: the syslog lines per message
+# are counted over the timed rounds. After them, one more round of
+# $MESSAGES with strace attached to mxgate (all threads) counts its
+# system calls: writev (libmilter's replies to the MTA, one call each)
+# and sendto (syslog lines); that round is not timed.
 # Measures only: it asserts nothing.
 #
 #   tests/bench/bench_auth.sh [ROUNDS] [MESSAGES] [SESSIONS]
@@ -61,11 +68,14 @@ bench_listen 2525 -o milter_macro_daemon_name=smtp
 bench_listen 2527 -o smtpd_milters=
 bench_listen 2528 -o smtpd_milters=inet:127.0.0.1:8891,inet:127.0.0.1:8893
 bench_postfix_start
-h_mxgate_conf "authserv_id = mx.bench.test"
+h_syslog
+h_mxgate_conf "authserv_id = mx.bench.test" "log = syslog"
+sed -i 's/^log = stderr$//' "$H/mxgate.conf"
 h_mxgate_start
 
-OKPID= ODPID=
+OKPID= ODPID= STRACEPID=
 stop_others() {
+	[[ -z $STRACEPID ]] || stop_pid "$STRACEPID" 5
 	[[ -z $OKPID ]] || stop_pid "$OKPID" 5
 	[[ -z $ODPID ]] || stop_pid "$ODPID" 5
 }
@@ -105,10 +115,13 @@ run() { bench_send "$1" -F "$H/message" -f bounce@sender.example; }
 run 2527 >/dev/null
 run 2525 >/dev/null
 ((others)) && run 2528 >/dev/null
-t_none=0 t_mx=0 t_od=0 c_mx=0 c_od=0
+t_none=0 t_mx=0 t_od=0 c_mx=0 c_od=0 l_mx=0
 for ((i = 1; i <= rounds; i++)); do
 	s=$(run 2527)
+	l0=$(wc -l <"$H/log/syslog")
 	c0=$(cpu_ticks "$MXPID"); w=$(run 2525); c1=$(cpu_ticks "$MXPID")
+	sleep 0.5	# the last lines may trail the last message
+	l_mx=$((l_mx + $(wc -l <"$H/log/syslog") - l0))
 	c_mx=$((c_mx + c1 - c0))
 	line=$(printf 'round %d: postfix alone %.0f msg/s, mxgate %.0f msg/s' "$i" \
 	    "$(calc "$msgs / $s")" "$(calc "$msgs / $w")")
@@ -130,7 +143,30 @@ if ((others)); then
 	printf 'opendkim+opendmarc:   %.0f msg/s (%.3f x postfix alone), CPU %.4f ms/msg\n' \
 	    "$(calc "$n / $t_od")" "$(calc "$t_none / $t_od")" "$(calc "$c_od * 1000 / $ticks / $n")"
 fi
+printf 'mxgate syslog lines:  %.2f per message (%d over %d messages), %d at err or worse in all\n' \
+    "$(calc "$l_mx / $n")" "$l_mx" "$n" \
+    "$(awk 'match($0, /^<[0-9]+>/) && substr($0, 2, RLENGTH - 2) % 8 <= 3' "$H/log/syslog" | wc -l)"
+# one untimed round under strace: mxgate's writev (libmilter's replies)
+# and sendto (syslog) calls
+if command -v strace >/dev/null; then
+	strace -f -qq -c -e trace=writev,write,sendto,sendmsg -o "$H/log/strace" \
+	    -p "$MXPID" &
+	STRACEPID=$!
+	sleep 1
+	run 2525 >/dev/null
+	sleep 0.5
+	kill -INT "$STRACEPID" 2>/dev/null || true
+	wait "$STRACEPID" 2>/dev/null || true
+	STRACEPID=
+	# strace -c: % time, seconds, usecs/call, calls, [errors,] syscall
+	calls() { awk -v s="$1" '$NF == s { print $4 }' "$H/log/strace" | head -n1; }
+	w=$(calls writev); t=$(calls sendto); o=$(calls write)
+	printf 'mxgate system calls:  %.2f writev (milter replies), %.2f sendto (syslog), %.2f write per message (strace, %d messages)\n' \
+	    "$(calc "${w:-0} / $msgs")" "$(calc "${t:-0} / $msgs")" "$(calc "${o:-0} / $msgs")" "$msgs"
+else
+	echo "mxgate system calls: no strace"
+fi
 # under p=reject, a message mxgate did not find DKIM- or SPF-aligned is deferred
-echo "deferred by mxgate: $(grep -c 'action=tempfail' "$H/log/mxgate.log" || true)"
+echo "deferred by mxgate: $(grep -c 'action=tempfail' "$H/log/syslog" || true)"
 stop_others
 h_done
