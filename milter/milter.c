@@ -3,15 +3,15 @@
  *
  * Negotiation switches off every callback the loaded rules do not need
  * and asks for no reply where mxgate never answers (SMFIP_NO*, SMFIP_NR_*):
- * connect and HELO unless rules there may refuse, every header, the end
- * of headers and every body chunk (nothing in the body can change the
- * decision, which is taken at end of message), so a message costs as few
- * round trips as the rules allow. Each connection remembers which of
- * those bits the MTA accepted (struct mconn), and a callback of such a
- * stage returns SMFIS_NOREPLY, never SMFIS_CONTINUE: libmilter does not
- * turn CONTINUE into no reply silently, it logs "milter claimed not to
- * reply in state N but did anyway" at LOG_ERR each time. Where the MTA
- * did not accept the bit the callback answers SMFIS_CONTINUE as usual.
+ * connect, HELO, MAIL, RCPT and DATA when no rule there may refuse, every
+ * header, the end of headers and every body chunk (nothing in the body
+ * can change the decision, which is taken at end of message), so a message
+ * costs as few round trips as the rules allow. Each connection remembers
+ * which of those bits the MTA accepted (struct mconn), and a callback of
+ * such a stage returns SMFIS_NOREPLY, never SMFIS_CONTINUE: libmilter
+ * does not turn CONTINUE into no reply silently, it logs "milter claimed
+ * not to reply in state N but did anyway" at LOG_ERR each time. Where the
+ * MTA did not accept the bit the callback answers SMFIS_CONTINUE as usual.
  *
  * Postfix sends few macros by default: mxgate asks for the ones it needs
  * with smfi_setsymlist(), so admins need no milter_*_macros settings.
