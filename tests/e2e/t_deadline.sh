@@ -183,7 +183,7 @@ out=$(printf '%s\n' "cmd EHLO client.test" "cmd MAIL FROM:<carol@slow.example>" 
 	smtp 127.0.0.1:2525 --bind 203.0.113.11 --timeout 60)
 check_grep "monitor: the recipient is accepted" '^250 ' "$(reply_to "$out" "RCPT TO:<mon@")"
 qid=$(queued_as "$out")
-check "monitor: the message is delivered" delivered mon@rcpt.test
+check_decided "monitor: the message is delivered, decided by mxgate" mon@rcpt.test
 check_grep "monitor: would_tempfail logged, rule=stage-timeout stage=rcpt" \
 	'ref=[0-9A-Z]+ rule=stage-timeout stage=rcpt action=would_tempfail .*from=<carol@slow\.example> rcpt=<mon@rcpt\.test>' "$(mxlog)"
 check_grep "monitor: mxgate's header on the message (its decision at end of message)" \
