@@ -77,9 +77,10 @@ complain(struct one *o, const char *ip, const char *why)
 	(void)clock_gettime(CLOCK_MONOTONIC, &now);
 	if (!dnsbl_log_due(o->list, (int64_t)now.tv_sec))
 		return;
-	log_warn("dnsbl %s (%s): %s for client %s: treated as unanswered "
-	    "(logged at most once a minute)", dnsbl_name(o->list),
-	    dnsbl_public_name(o->list), why, ip);
+	log_warn("dnsbl %s (%s): %s for client %s: %s (logged at most once "
+	    "a minute)", dnsbl_name(o->list), dnsbl_public_name(o->list), why,
+	    ip, o->res.status == DNSBL_ERROR_ANSWER ? "not a listing, never "
+	    "deferred" : "treated as unanswered");
 }
 
 /* classify -- turn an A answer into the list's result */
@@ -220,11 +221,22 @@ dnsbl_lookup_free(struct dnsbl_lookup *lk)
 	free(lk);
 }
 
-/* failed -- a list that did not answer usably (never a listing) */
+/* failed -- a list that did not answer usably (never a listing): dnsbl.error */
 static int
 failed(const struct dnsbl_result *r)
 {
 	return r->status == DNSBL_FAILED || r->status == DNSBL_ERROR_ANSWER;
+}
+
+/*
+ * unanswered -- a list that timed out, failed (SERVFAIL, REFUSED) or
+ * could not be reached: only these make on_error = tempfail defer. An
+ * error answer (127.255.255.x ...) is an answer: it never defers.
+ */
+static int
+unanswered(const struct dnsbl_result *r)
+{
+	return r->status == DNSBL_FAILED;
 }
 
 /* join -- append ", " and a name (or just the name) */
@@ -244,7 +256,7 @@ dnsbl_lookup_defers(struct dnsbl_lookup *lk, size_t from, size_t to)
 
 	for (i = from; i < to && i < lk->n; i++)
 		if (dnsbl_on_error(lk->l[i].list) == DNSBL_ON_ERROR_TEMPFAIL &&
-		    failed(dnsbl_lookup_get(lk, i)))
+		    unanswered(dnsbl_lookup_get(lk, i)))
 			return 1;
 	return 0;
 }
@@ -256,7 +268,7 @@ dnsbl_lookup_failed_names(const struct dnsbl_lookup *lk, struct buf *out)
 	size_t	i;
 
 	for (i = 0; i < lk->n; i++)
-		if (lk->l[i].done && failed(&lk->l[i].res) &&
+		if (lk->l[i].done && unanswered(&lk->l[i].res) &&
 		    dnsbl_on_error(lk->l[i].list) == DNSBL_ON_ERROR_TEMPFAIL)
 			join(out, dnsbl_public_name(lk->l[i].list));
 }

@@ -9,7 +9,8 @@
  * (dnsbl.h); the result is kept. An error answer, SERVFAIL, a malformed
  * answer or no answer by the deadline makes the list unanswered
  * (DNSBL_ERROR_ANSWER or DNSBL_FAILED): logged at most once a minute per
- * list, never a listing. dnsbl_lookup_txt() asks for a listed list's TXT
+ * list, never a listing; only DNSBL_FAILED makes on_error = tempfail
+ * defer (an error answer is an answer). dnsbl_lookup_txt() asks for a listed list's TXT
  * record, for a reply that shows it, with the list's timeout from then.
  * No wait runs past the deadline of the stage that waits (the session's
  * stage deadline, deadline.h, handed to dnsbl_lookup_start and kept by
