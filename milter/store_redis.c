@@ -622,7 +622,8 @@ probe(struct rstore *rs, struct rconn *k, char *err, size_t errlen)
 	cell.keylen = sizeof(key) - 1;
 	cell.inc = 1;
 	cell.tau = NS;
-	if (eval(rs, k->c, &cell, 1, 0, 1, err, errlen) == -1) {
+	/* an I/O error or a timeout (-2) is as down as a wrong answer (-1) */
+	if (eval(rs, k->c, &cell, 1, 0, 1, err, errlen) != 0) {
 		redisFree(k->c);
 		k->c = NULL;
 		return -1;

@@ -17,6 +17,10 @@
  * (local counters, one log line), back (one log line, shared again);
  * store_error = tempfail; AUTH with a password, a wrong password; the
  * password file's checks.
+ *
+ * The reconnect probe (a fake server of the test, no redis-server): a
+ * server that loads the script but never answers EVALSHA, or closes the
+ * connection on it, is still down: no "reachable again".
  */
 #include "config.h"
 
@@ -25,6 +29,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1112,6 +1118,142 @@ START_TEST(test_url)
 }
 END_TEST
 
+/* ------------------------------------------------------------ fake server */
+
+struct fake {
+	int		 lfd;		/* listening socket */
+	int		 close_on_eval;	/* 1: close at EVALSHA, 0: never answer it */
+	volatile int	 stop;
+	int		 held[64];	/* connections left unanswered */
+	int		 nheld;
+	volatile int	 evals;		/* EVALSHA seen */
+	pthread_t	 t;
+};
+
+/* fake_conn -- serve one connection: SCRIPT LOAD answered, EVALSHA not */
+static void
+fake_conn(struct fake *f, int fd)
+{
+	struct pollfd	 p;
+	char		 in[8192];
+	ssize_t		 n;
+	static const char sha[] = "$40\r\n"
+	    "0123456789012345678901234567890123456789\r\n";
+
+	p.fd = fd;
+	p.events = POLLIN;
+	while (!f->stop) {
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		if ((n = read(fd, in, sizeof(in) - 1)) <= 0)
+			break;
+		in[n] = '\0';
+		if (strstr(in, "EVALSHA") != NULL) {
+			f->evals++;
+			if (!f->close_on_eval && f->nheld < 64) {
+				f->held[f->nheld++] = fd;
+				return;
+			}
+			break;
+		}
+		if (strstr(in, "SCRIPT") != NULL &&
+		    write(fd, sha, sizeof(sha) - 1) != (ssize_t)sizeof(sha) - 1)
+			break;
+	}
+	close(fd);
+}
+
+/* fake_run -- accept and serve connections one at a time until stopped */
+static void *
+fake_run(void *arg)
+{
+	struct fake	*f = arg;
+	struct pollfd	 p;
+	int		 fd;
+
+	p.fd = f->lfd;
+	p.events = POLLIN;
+	while (!f->stop) {
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		if ((fd = accept(f->lfd, NULL, NULL)) >= 0)
+			fake_conn(f, fd);
+	}
+	return NULL;
+}
+
+/* fake_start -- the fake server on 127.0.0.1:port */
+static void
+fake_start(struct fake *f, unsigned port, int close_on_eval)
+{
+	struct sockaddr_in a;
+	int		 one = 1;
+
+	memset(f, 0, sizeof(*f));
+	f->close_on_eval = close_on_eval;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	ck_assert_int_ge(f->lfd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	(void)setsockopt(f->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(f->lfd, 16), 0);
+	ck_assert_int_eq(pthread_create(&f->t, NULL, fake_run, f), 0);
+}
+
+/* fake_stop -- stop the thread, close everything */
+static void
+fake_stop(struct fake *f)
+{
+	int	i;
+
+	f->stop = 1;
+	pthread_join(f->t, NULL);
+	for (i = 0; i < f->nheld; i++)
+		close(f->held[i]);
+	close(f->lfd);
+}
+
+/*
+ * the reconnect probe: Redis down at start (nothing listens), then a
+ * server that loads the script but times out (_i 0) or drops the
+ * connection (_i 1) on EVALSHA is still down: never "reachable again"
+ */
+START_TEST(test_probe_dead)
+{
+	struct rl_redis_conf c;
+	struct rl_store	*r;
+	struct fake	 f;
+	struct buf	 log = BUF_INIT;
+	unsigned	 port = free_port();
+	int		 i;
+
+	memset(&c, 0, sizeof(c));
+	c.host = "127.0.0.1";
+	c.port = port;
+	c.connect_ms = 300;
+	c.command_ms = 300;
+	c.pool = 2;
+	log_capture(&log);
+	r = rl_store_redis(&c, rl_store_memory(100));
+	ck_assert(!rl_store_redis_up(r));
+	fake_start(&f, port, _i);
+	/* probes after 1 s and 3 s */
+	for (i = 0; i < 40 && f.evals < 2; i++)
+		usleep(100000);
+	ck_assert_int_ge(f.evals, 1);
+	usleep(500000);
+	ck_assert_msg(count(&log, "reachable again") == 0, "got: %s",
+	    buf_str(&log));
+	ck_assert(!rl_store_redis_up(r));
+	log_capture(NULL);
+	rl_store_free(r);
+	fake_stop(&f);
+	buf_free(&log);
+}
+END_TEST
+
 /* find_redis -- the redis-server binary, or 0 */
 static int
 find_redis(void)
@@ -1149,6 +1291,8 @@ main(void)
 	tcase_add_test(tc, test_state_many);
 	tcase_add_loop_test(tc, test_secret, 0, NCASES(secrets));
 	tcase_add_test(tc, test_url);
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_probe_dead, 0, 2);
 	suite_add_tcase(s, tc);
 	if (find_redis()) {
 		tcase_set_timeout(tr, 60);
