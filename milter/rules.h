@@ -80,6 +80,7 @@ struct rules_needs {
 	unsigned	stages;		/* bit (1 << STAGE_x): rules run at that stage */
 	unsigned char	fact[F_COUNT];	/* 1: used by a rule, template, the footer or a limit key */
 	int		header;		/* needs the message header (from_domain) */
+	int		conn_headers;	/* header actions at connect/helo: added to every message */
 	int		body;		/* needs the body (size, bytes limits) */
 };
 

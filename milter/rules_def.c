@@ -566,6 +566,7 @@ rules_st_rule(struct pctx *c)
 {
 	struct rule	 r;
 	struct token	*idt;
+	size_t		 i;
 	int		 rc, dup;
 
 	memset(&r, 0, sizeof(r));
@@ -576,6 +577,9 @@ rules_st_rule(struct pctx *c)
 	/* kept even when its body is broken, so a duplicate id is still found */
 	rc = rule_body(c, &r, idt) == 0 && dup == 0 ? 0 : -1;
 	c->r->needs.stages |= 1u << r.stage;
+	for (i = 0; i < r.nact && r.stage <= STAGE_HELO && !r.monitor; i++)
+		if (r.act[i].a == RA_HEADER)
+			c->r->needs.conn_headers = 1;
 	c->r->rule = rules_grow(c->r->rule, c->r->nrules, sizeof(r));
 	c->r->rule[c->r->nrules++] = r;
 	if (!dup)

@@ -127,8 +127,9 @@ session_plan(const struct rules *r, const struct cfg *cfg,
 		p->need |= SESSION_EV_MAIL;
 		p->reply |= SESSION_EV_HELO | SESSION_EV_MAIL;
 	}
+	/* connect/helo header actions are added at each message's end */
 	if (n.stages & ~((1u << STAGE_CONNECT) | (1u << STAGE_HELO)) ||
-	    msg_limits)
+	    msg_limits || n.conn_headers)
 		p->need |= SESSION_EV_MAIL | SESSION_EV_EOM;
 	if (n.stages & (1u << STAGE_MAIL))
 		p->reply |= SESSION_EV_MAIL;
@@ -155,7 +156,7 @@ session_plan(const struct rules *r, const struct cfg *cfg,
 	 * accept, and the slot must be held until the client leaves.
 	 */
 	p->connect_only = !(n.stages & ~(1u << STAGE_CONNECT)) && !msg_limits &&
-	    !conc_limits && !n.header && !n.body;
+	    !conc_limits && !n.header && !n.body && !n.conn_headers;
 	if (p->connect_only)
 		p->reply |= SESSION_EV_CONNECT;
 }
@@ -194,6 +195,24 @@ session_rules(const struct session *s)
 	return s->rules;
 }
 
+/* headers_clear -- free n headers of h, keeping those of stage keep */
+static size_t
+headers_clear(struct session_header *h, enum stage *st, size_t n, int keep)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (st != NULL && (int)st[i] != keep) {
+			h[k] = h[i];
+			st[k++] = st[i];
+			continue;
+		}
+		free(h[i].name);
+		free(h[i].value);
+	}
+	return k;
+}
+
 /* message_reset -- forget the message (new MAIL, end of message, abort) */
 static void
 message_reset(struct session *s)
@@ -215,11 +234,13 @@ message_reset(struct session *s)
 	free(s->pending);
 	s->pending = NULL;
 	s->npending = 0;
-	for (i = 0; i < s->nhdr; i++) {
-		free(s->hdr[i].name);
-		free(s->hdr[i].value);
+	s->nhdr = headers_clear(s->hdr, NULL, s->nhdr, -1);
+	/* the connect/helo header actions come first in every message */
+	for (i = 0; i < s->nchdr; i++) {
+		s->hdr[i].name = xstrdup(s->chdr[i].name);
+		s->hdr[i].value = xstrdup(s->chdr[i].value);
 	}
-	s->nhdr = 0;
+	s->nhdr = s->nchdr;
 	s->customer_done = 0;
 	s->declared_size = s->size = 0;
 	s->msg_accepted = 0;
@@ -233,6 +254,8 @@ session_free(struct session *s)
 	if (s == NULL)
 		return;
 	message_reset(s);
+	s->nhdr = headers_clear(s->hdr, NULL, s->nhdr, -1);
+	s->nchdr = headers_clear(s->chdr, NULL, s->nchdr, -1);
 	rl_conn_close(s->store, s->held);
 	dnsbl_lookup_free(s->dnsbl);
 	auth_free(s->auth);
@@ -313,7 +336,16 @@ matched(void *arg, const struct rules_match *m)
 	s->cur = m;
 	session_src(s, &src, m->stage);
 	verdict_note(m, &src, &text);
-	if (m->action == RA_HEADER && !m->monitor) {
+	if (m->action == RA_HEADER && !m->monitor && m->stage <= STAGE_HELO) {
+		/* the connection's: added to every message (message_reset) */
+		if (s->nchdr < SESSION_MAX_HEADERS) {
+			s->chdr[s->nchdr].name = xstrdup(m->header_name);
+			s->chdr[s->nchdr].value = xstrdup(buf_str(&text));
+			s->chdr_stage[s->nchdr++] = m->stage;
+		} else
+			log_warn("NOQUEUE: rule %s: more than %d headers, ignored",
+			    m->rule, SESSION_MAX_HEADERS);
+	} else if (m->action == RA_HEADER && !m->monitor) {
 		if (s->nhdr < SESSION_MAX_HEADERS) {
 			s->hdr[s->nhdr].name = xstrdup(m->header_name);
 			s->hdr[s->nhdr].value = xstrdup(buf_str(&text));
@@ -454,6 +486,8 @@ session_helo(struct session *s, const char *helo, int tls, struct verdict *v)
 		return;
 	if (s->conn_refused)
 		return;
+	/* a new HELO/EHLO (after STARTTLS) replaces the helo-stage headers */
+	s->nchdr = headers_clear(s->chdr, s->chdr_stage, s->nchdr, STAGE_HELO);
 	(void)run_stage(s, STAGE_HELO, v);
 }
 

@@ -37,6 +37,10 @@ struct session {
 	int			 tls;
 	int			 conn_accepted;	/* accept at connect/helo */
 	int			 conn_refused;	/* a connect-stage refusal is pending or sent */
+	/* header actions of connect/helo rules: added to every message */
+	struct session_header	 chdr[SESSION_MAX_HEADERS];
+	enum stage		 chdr_stage[SESSION_MAX_HEADERS];
+	size_t			 nchdr;
 	struct verdict		 deferred;	/* the connect-stage refusal to deliver */
 	enum stage		 reached;	/* the latest stage seen */
 
@@ -57,7 +61,7 @@ struct session {
 	char			*authres;	/* our Authentication-Results value */
 	int			 msg_accepted;	/* accept at mail..eom */
 	int			 msg_internal;	/* on_internal_error applied */
-	struct session_header	 hdr[SESSION_MAX_HEADERS];
+	struct session_header	 hdr[SESSION_MAX_HEADERS];	/* conn's, then the message's */
 	size_t			 nhdr;
 
 	/* the decision being built, for ${client_net} */
