@@ -9,8 +9,9 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "dns.h"
 
-#define MAX_FORWARDERS	16
+#define MAX_FORWARDERS	DNS_FORWARDERS_MAX	/* the engine's bound (dns.h) */
 #define NAME_MAX_LEN	32	/* user and group names */
 #define CLIP		60	/* bytes of a bad value quoted in a message */
 

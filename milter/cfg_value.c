@@ -340,6 +340,9 @@ check_forwarders(const struct param *p, const char *v, struct pval *pv,
 		if (++n > MAX_FORWARDERS)
 			return fail(e, s - v, "more than %d dns_forwarders",
 			    MAX_FORWARDERS);
+		if (len >= DNS_FORWARDER_LEN)
+			return fail(e, s - v, "forwarder longer than %d bytes",
+			    DNS_FORWARDER_LEN - 1);
 		if (check_forwarder(s, len, s - v, e) == -1)
 			return -1;
 		if (*end == '\0')

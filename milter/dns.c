@@ -40,7 +40,6 @@
 #include "log.h"
 #include "xalloc.h"
 
-#define DNS_FORWARDERS_MAX	8
 #define DNS_CACHE_SLOTS		4096	/* a power of two */
 #define DNS_CACHE_TTL		300
 #define DNS_CACHE_PKT_MAX	4096	/* larger answers are not kept */
@@ -96,7 +95,7 @@ static const char *const tuning[][2] = {
 static int
 set_forwarders(struct dns *d, const char *list, struct buf *err)
 {
-	char		 one[128];
+	char		 one[DNS_FORWARDER_LEN];
 	const char	*s = list, *end;
 	size_t		 len, n = 0;
 	int		 rc;
@@ -108,7 +107,7 @@ set_forwarders(struct dns *d, const char *list, struct buf *err)
 		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 			len--;
 		if (len > 0) {
-			if (len >= sizeof(one) || ++n > DNS_FORWARDERS_MAX) {
+			if (len >= DNS_FORWARDER_LEN || ++n > DNS_FORWARDERS_MAX) {
 				buf_printf(err, "dns_forwarders: too many or too long");
 				return -1;
 			}

@@ -44,6 +44,14 @@ enum dns_status {
 	DNS_FAILED	/* the engine could not ask, or the answer was malformed */
 };
 
+/*
+ * The most forwarders and the longest entry the engine takes: mxgate.conf's
+ * dns_forwarders is checked against the same bounds (cfg_value.c), so
+ * every value `mxgate -n` accepts starts the engine.
+ */
+#define DNS_FORWARDERS_MAX	16
+#define DNS_FORWARDER_LEN	128	/* bytes of one IP[@PORT], with the NUL */
+
 struct dns;
 struct dns_query;
 

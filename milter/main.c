@@ -475,6 +475,11 @@ start(const char *conf, int foreground, const sigset_t *set)
 	fputs(buf_str(&warn), stderr);
 	if (rc != 0 || r == NULL || d.errors > 0) {
 		print_diag(&d, 0);
+		if (r != NULL)
+			rules_unref(r);
+		buf_free(&warn);
+		diag_free(&d);
+		cfg_free(&cfg);
 		return EX_CONFIG;
 	}
 	if (foreground && cfg.log == LOG_TO_SYSLOG &&
