@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "file.h"
 #include "hash.h"
 #include "list.h"
 #include "xalloc.h"
@@ -35,6 +36,7 @@
 #define ITEM_MAX	320
 #define FILE_ITEMS_MAX	1000000
 #define LINE_MAX_LEN	4096
+#define LIST_FILE_MAX	(256 * 1024 * 1024)	/* bytes of a list file */
 #define LABEL_MAX	63
 
 enum line_rc {
@@ -405,21 +407,20 @@ load_line(struct list *l, char *line, const char *path, unsigned lineno,
 int
 list_load_file(struct list *l, const char *path, struct diag *d)
 {
-	FILE		*f;
+	FILE		*f = NULL;
 	char		*line = xmalloc(LINE_MAX_LEN + 2);
 	unsigned	 lineno = 0, before = d->errors;
 	size_t		 len, items = 0;
-	struct buf	 err = BUF_INIT;
-	struct stat	 st;
+	struct buf	 err = BUF_INIT, data = BUF_INIT;
 	enum line_rc	 rc;
 
-	if ((f = fopen(path, "r")) == NULL || fstat(fileno(f), &st) == -1) {
+	/* read whole first: a file that changes while read is refused (file.h) */
+	if (file_read(path, LIST_FILE_MAX, "list file", &data, NULL, d) == -1 ||
+	    data.len == 0)
+		goto done;
+	if ((f = fmemopen(data.data, data.len, "r")) == NULL) {
 		diag_error(d, path, 0, 0, "cannot read list file: %s",
 		    strerror(errno));
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		diag_error(d, path, 0, 0, "not a regular file");
 		goto done;
 	}
 	while ((rc = read_line(f, line, LINE_MAX_LEN, &len)) != LINE_EOF) {
@@ -441,5 +442,6 @@ done:
 		(void)fclose(f);
 	free(line);
 	buf_free(&err);
+	buf_free(&data);
 	return d->errors > before ? -1 : 0;
 }

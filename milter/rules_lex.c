@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "file.h"
 #include "rules_int.h"
 #include "xalloc.h"
 
@@ -224,35 +225,18 @@ lex_all(struct lex *lx)
 	emit(lx, T_EOF, NULL, 0, lx->col);
 }
 
-/* read_file -- the whole of a regular file up to RULES_FILE_MAX; NULL on error */
+/* read_file -- the whole of a rules file up to RULES_FILE_MAX (file.h); NULL on error */
 static char *
 read_file(const char *path, size_t *len, struct diag *d)
 {
-	struct stat	 st;
-	char		*data;
-	ssize_t		 r;
-	int		 fd;
+	struct buf	b = BUF_INIT;
 
-	/* O_NONBLOCK: a FIFO named in an include must not hang the load */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &st) == -1) {
-		diag_error(d, path, 0, 0, "cannot read: %s", strerror(errno));
-		if (fd != -1)
-			(void)close(fd);
+	if (file_read(path, RULES_FILE_MAX, "rules file", &b, NULL, d) == -1) {
+		buf_free(&b);
 		return NULL;
 	}
-	if (st.st_size > RULES_FILE_MAX || !S_ISREG(st.st_mode)) {
-		diag_error(d, path, 0, 0, S_ISREG(st.st_mode) ?
-		    "larger than %d bytes" : "not a regular file", RULES_FILE_MAX);
-		(void)close(fd);
-		return NULL;
-	}
-	data = xmalloc((size_t)st.st_size + 1);
-	for (*len = 0; *len < (size_t)st.st_size; *len += (size_t)r)
-		if ((r = read(fd, data + *len, (size_t)st.st_size - *len)) <= 0)
-			break;
-	(void)close(fd);
-	return data;
+	*len = b.len;
+	return buf_release(&b);
 }
 
 /* lex_file -- read and lex path; 0, or -1 when it cannot be read */

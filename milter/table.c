@@ -41,6 +41,7 @@
 
 #include "buf.h"
 #include "compat.h"
+#include "file.h"
 #include "hash.h"
 #include "log.h"
 #include "table.h"
@@ -48,6 +49,7 @@
 
 #define LINE_MAX_LEN	4096
 #define KEYS_MAX	1000000
+#define TABLE_FILE_MAX	(256 * 1024 * 1024)	/* bytes of a table file */
 #define KEY_MAX		320
 #define KEYBUF		(KEY_MAX + 20)
 #define CAND_MAX	(5 + 129)	/* strings, then one per prefix length */
@@ -454,28 +456,31 @@ read_lines(FILE *f, struct snap *s, const char *path, struct diag *d)
 static struct snap *
 snap_read(const char *path, struct diag *d, struct fileid *id)
 {
-	FILE		*f;
+	FILE		*f = NULL;
 	struct snap	*s;
 	struct stat	 st;
+	struct buf	 data = BUF_INIT;
 	unsigned	 before = d->errors;
 
-	if ((f = fopen(path, "r")) == NULL || fstat(fileno(f), &st) == -1) {
-		diag_error(d, path, 0, 0, "cannot read table: %s", strerror(errno));
-		if (f != NULL)
-			(void)fclose(f);
+	/* read whole first: a file that changes while read is refused (file.h) */
+	if (file_read(path, TABLE_FILE_MAX, "table", &data, &st, d) == -1) {
+		buf_free(&data);
 		return NULL;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		diag_error(d, path, 0, 0, "not a regular file");
-		(void)fclose(f);
+	if (data.len > 0 && (f = fmemopen(data.data, data.len, "r")) == NULL) {
+		diag_error(d, path, 0, 0, "cannot read table: %s", strerror(errno));
+		buf_free(&data);
 		return NULL;
 	}
 	file_id(&st, id);
 	s = xcalloc(1, sizeof(*s));
 	s->refs = 1;
 	s->h = hash_new();
-	read_lines(f, s, path, d);
-	(void)fclose(f);
+	if (f != NULL) {
+		read_lines(f, s, path, d);
+		(void)fclose(f);
+	}
+	buf_free(&data);
 	if (d->errors > before) {
 		snap_unref(s);
 		return NULL;

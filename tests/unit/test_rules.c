@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "dnsbl.h"
+#include "file.h"
 #include "rules.h"
 
 static char	dir[64];
@@ -952,6 +953,87 @@ START_TEST(test_shipped)
 }
 END_TEST
 
+/* ---- a file that changes while it is read is an error, never a partial load ---- */
+
+static const char *hook_target;	/* the file the hook changes */
+static int	 hook_kind;		/* 0 grow, 1 shrink, 2 replace */
+
+/* change_hook -- between fstat and read: change the target file */
+static void
+change_hook(const char *path)
+{
+	char	p[256], q[256];
+	FILE	*f;
+
+	if (hook_target == NULL || strstr(path, hook_target) == NULL)
+		return;
+	(void)snprintf(p, sizeof(p), "%s/%s", dir, hook_target);
+	if (hook_kind == 0) {
+		f = fopen(p, "a");
+		ck_assert_ptr_nonnull(f);
+		fputs("# grown while read\n", f);
+		fclose(f);
+	} else if (hook_kind == 1)
+		ck_assert_int_eq(truncate(p, 3), 0);
+	else {
+		(void)snprintf(q, sizeof(q), "%s/replacement", dir);
+		f = fopen(q, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs("# same size?\n", f);
+		fclose(f);
+		ck_assert_int_eq(rename(q, p), 0);
+	}
+}
+
+static const struct {
+	const char	*target;	/* the file that changes */
+	int		 kind;
+} change_cases[] = {
+	{ "main.rules", 0 }, { "main.rules", 1 }, { "main.rules", 2 },
+	{ "inc.rules", 0 }, { "inc.rules", 1 }, { "inc.rules", 2 },
+	{ "l.txt", 0 }, { "l.txt", 1 }, { "l.txt", 2 },
+	{ "t.map", 0 }, { "t.map", 1 }, { "t.map", 2 },
+};
+
+START_TEST(test_changed_while_read)
+{
+	struct diag	 d = DIAG_INIT;
+	struct rules	*r;
+	char		 want[300];
+
+	write_file("inc.rules", R("rcpt in l"));
+	write_file("l.txt", "a@example.com\nb@example.com\n");
+	write_file("t.map", "alice n=5\nbob n=6\n");
+	hook_target = change_cases[_i].target;
+	hook_kind = change_cases[_i].kind;
+	file_set_hook(change_hook);
+	r = load("list l file \"l.txt\"\ntable t \"t.map\"\ninclude \"inc.rules\"\n"
+	    "rule s at rcpt {\n\tif rcpt in t\n\taccept\n}\n", &d);
+	file_set_hook(NULL);
+	/* got: a partial or changed load; want: refused, naming the file */
+	ck_assert_ptr_null(r);
+	(void)snprintf(want, sizeof(want), "%s/%s: error: changed while being "
+	    "read", dir, change_cases[_i].target);
+	ck_assert_msg(strstr(buf_str(&d.out), want) != NULL, "want %s, got: %s",
+	    want, buf_str(&d.out));
+	diag_free(&d);
+}
+END_TEST
+
+/* a file whose size says 0 but that reads more (procfs) is refused too */
+START_TEST(test_size_lies)
+{
+	struct diag	 d = DIAG_INIT;
+	struct rules	*r;
+
+	r = load("include \"/proc/sys/kernel/ostype\"\n" R("rcpt"), &d);
+	ck_assert_ptr_null(r);
+	ck_assert_msg(strstr(buf_str(&d.out), "/proc/sys/kernel/ostype: error: "
+	    "changed while being read") != NULL, "got: %s", buf_str(&d.out));
+	diag_free(&d);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -976,6 +1058,9 @@ main(void)
 	tcase_add_loop_test(tc, test_flow, 0, sizeof(flow_cases) / sizeof(flow_cases[0]));
 	tcase_add_loop_test(tc, test_bounds, 0, sizeof(bound_cases) / sizeof(bound_cases[0]));
 	tcase_add_test(tc, test_include_errors);
+	tcase_add_loop_test(tc, test_changed_while_read, 0,
+	    sizeof(change_cases) / sizeof(change_cases[0]));
+	tcase_add_test(tc, test_size_lies);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
