@@ -458,7 +458,8 @@ make_store(const struct cfg *cfg, char *user, char *pass)
 static int
 start(const char *conf, int foreground, const sigset_t *set)
 {
-	struct cfg	 cfg;
+	/* static: sessions past the stop grace period may still read it */
+	static struct cfg cfg;
 	struct diag	 d = DIAG_INIT;
 	struct buf	 warn = BUF_INIT, err = BUF_INIT, sum = BUF_INIT;
 	struct rules	*r = NULL;
@@ -528,14 +529,24 @@ start(const char *conf, int foreground, const sigset_t *set)
 	rc = serve(&cfg, set, store);
 	if (unlink(cfg.pid_file) == -1 && errno != ENOENT)
 		log_warn("cannot remove %s: %s", cfg.pid_file, strerror(errno));
+	if (milter_active() > 0) {
+		/*
+		 * Sessions still open after the grace period run on
+		 * libmilter's threads and read the configuration, their
+		 * rules, the store and the DNS engine: free none of it, and
+		 * end the process at once, without the exit handlers that
+		 * tear libraries down under them.
+		 */
+		log_info("mxgate stopped; %u connection%s still open: exiting "
+		    "without waiting for them", milter_active(),
+		    milter_active() == 1 ? "" : "s");
+		_exit(rc);
+	}
 	log_info("mxgate stopped");
 	milter_set_rules(NULL);
-	/* a session still in flight may hold queries: then leave the engine be */
-	if (milter_active() == 0) {
-		dkimv_shutdown();
-		dns_free(dns);
-		rl_store_free(store);
-	}
+	dkimv_shutdown();
+	dns_free(dns);
+	rl_store_free(store);
 	buf_free(&warn);
 	buf_free(&err);
 	buf_free(&sum);
