@@ -18,8 +18,9 @@
 #   store           no numeric range: memory, and redis:// with a real
 #                   redis-server of the test (database 0 and 15)
 #   dns_timeout     a stage_timeout, when the table has one, is raised to
-#                   its largest value with it (-n refuses a dns_timeout
-#                   above stage_timeout)
+#   stage_timeout   its largest value with dns_timeout's largest, and
+#                   dns_timeout is at its smallest with stage_timeout's
+#                   bounds (-n refuses a dns_timeout above stage_timeout)
 #   names and paths (socket, user, group, pid_file, rules, hostname,
 #                   authserv_id, store_password_file, state_file) have no
 #                   bounds: the harness's own values are used and are
@@ -169,6 +170,8 @@ while IFS='|' read -r name kind lo hi words; do
 	extra=()
 	if [[ $name == dns_timeout && -n $stage_max ]]; then
 		extra=(stage_timeout "$stage_max")
+	elif [[ $name == stage_timeout ]]; then
+		extra=(dns_timeout "$(grep '^dns_timeout|' "$H/params" | cut -d'|' -f3)")
 	fi
 	case $kind in
 	count)
