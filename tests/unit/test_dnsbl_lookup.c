@@ -81,7 +81,7 @@ lookup(struct dns *d, struct dnsbl *const *lists, size_t n, const char *ip)
 	struct ipaddr	a;
 
 	ck_assert_int_eq(ip_parse(ip, strlen(ip), &a), 0);
-	return dnsbl_lookup_start(d, lists, n, &a, 5000);
+	return dnsbl_lookup_start(d, lists, n, &a, 5000, NULL);
 }
 
 /* count -- occurrences of needle in hay */

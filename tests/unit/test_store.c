@@ -877,7 +877,8 @@ START_TEST(test_failover)
 	ck_assert_int_eq(count(&log, "(store_error = tempfail)"), 1);
 
 	redis_start(NULL);		/* empty: its counters were lost */
-	for (i = 0; i < 400 && (!rl_store_redis_up(a) || !rl_store_redis_up(t));
+	/* both probers back off (1, 2, 4 ... s): wait up to 30 s on a busy machine */
+	for (i = 0; i < 3000 && (!rl_store_redis_up(a) || !rl_store_redis_up(t));
 	    i++)
 		usleep(10000);
 	ck_assert(rl_store_redis_up(a));
