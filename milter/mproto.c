@@ -11,6 +11,7 @@
 #include <libmilter/mfapi.h>
 
 #include "buf.h"
+#include "log.h"
 #include "mproto.h"
 
 _Static_assert(MPROTO_M_CONNECT == SMFIM_CONNECT &&
@@ -405,10 +406,12 @@ put_u32(struct buf *out, uint32_t v)
 	buf_append(out, b, sizeof(b));
 }
 
-/* mproto_put_packet -- frame cmd and n bytes of data (n <= MPROTO_MAX_DATA) */
+/* mproto_put_packet -- frame cmd and n bytes of data; more is a caller bug */
 void
 mproto_put_packet(struct buf *out, int cmd, const void *data, size_t n)
 {
+	if (n > MPROTO_MAX_DATA)
+		log_panic("mproto_put_packet: %zu bytes of data", n);
 	put_u32(out, (uint32_t)(n + 1));
 	buf_putc(out, cmd);
 	if (n > 0)

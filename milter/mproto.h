@@ -27,7 +27,8 @@
  *	it and return -1 (out unchanged, err set) when it would break the
  *	protocol. MPROTO_NOREPLY writes nothing.
  *   mproto_put_packet(out, cmd, data, n)
- *	frames any command (the MTA side uses it in tests and benchmarks).
+ *	frames any command (the MTA side uses it in tests and benchmarks);
+ *	n above MPROTO_MAX_DATA is a caller bug and panics.
  *
  * Decoding rules (what the two MTAs send, and nothing else):
  *   - every string field must end with a NUL inside the packet;

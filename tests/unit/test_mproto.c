@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -531,6 +532,16 @@ START_TEST(test_put_optneg)
 }
 END_TEST
 
+/* framing more than a packet holds is a caller bug: it panics */
+START_TEST(test_put_packet_too_big)
+{
+	struct buf	out = BUF_INIT;
+	static char	big[MPROTO_MAX_DATA + 1];
+
+	mproto_put_packet(&out, SMFIC_BODY, big, sizeof(big));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -551,6 +562,7 @@ main(void)
 	tcase_add_test(tc, test_put_replycode_limits);
 	tcase_add_test(tc, test_put_headers);
 	tcase_add_test(tc, test_put_optneg);
+	tcase_add_test_raise_signal(tc, test_put_packet_too_big, SIGABRT);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
