@@ -21,6 +21,11 @@
 # from the same build tree ($MXGATE/../../tests/bench/milterload; built
 # there with make when missing) or from $MILTERLOAD. Needs dkimpy
 # (python3-dkim) to sign.
+#
+# BENCH_CLIENTS=FIRST[-LAST] replaces the client address range (one
+# address: every connection from the same client); BENCH_RULES=shipped
+# keeps default.rules' own limits (then a single client meets them and
+# gets 421 at connect, counted under "refused").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 E2E_NAME=bench-milterload
@@ -35,7 +40,11 @@ if [[ ! -x $ML ]]; then
 	    { echo "FAIL: cannot build $ML"; exit 1; }
 fi
 h_setup
-bench_rules "$H/rules/test.rules"
+if [[ ${BENCH_RULES:-} == shipped ]]; then
+	cp "$here/../../rules/default.rules" "$H/rules/test.rules"
+else
+	bench_rules "$H/rules/test.rules"
+fi
 
 # the key, the zones, the signed message
 mkdir -p "$H/keys"
@@ -83,7 +92,8 @@ wait_until 15 test -s "$H/run/mxgate.pid" || true
 # ml ARGS... -- milterload in the namespace against mxgate's socket
 ml() {
 	nsx "$ML" -s "unix:$H/run/mxgate.sock" -F "$H/message" \
-	    -H mail.sender.example -f bounce@sender.example -r bench@rcpt.test "$@"
+	    -H mail.sender.example -f bounce@sender.example -r bench@rcpt.test \
+	    -i "${BENCH_CLIENTS:-203.0.113.2-203.0.113.254}" "$@"
 }
 ml -c "$conns" -n 200 -m "$per" >"$H/log/warmup" 2>&1 ||
 	die "milterload warm-up failed: $(tail -n 3 "$H/log/warmup" | tr '\n' '|')"

@@ -418,5 +418,13 @@ main(int argc, char *argv[])
 	for (i = 0; i < cfg.conns; i++)
 		merge(&tot, &st[i]);
 	report(&tot, secs, pid, c0, c1);
+	for (i = 0; i < cfg.nhdr; i++) {
+		free(cfg.hdr[i].name);
+		free(cfg.hdr[i].value);
+	}
+	buf_free(&cfg.body);
+	free(g_lat);
+	free(st);
+	free(th);
 	return 0;
 }
