@@ -50,12 +50,15 @@ static atomic_uint_fast32_t g_conn;	/* connections opened */
 static double		*g_lat;		/* seconds, by message */
 
 static void	usage(void) __attribute__((noreturn));
-static void	die(const char *, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void	die(const char *, ...)
+		    __attribute__((noreturn, format(printf, 1, 2)));
 static double	now(void);
 static uint64_t	parse_num(const char *, const char *, uint64_t, uint64_t);
 static void	parse_ips(struct ml_cfg *, const char *);
 static void	read_file(const char *, struct buf *);
 static void	parse_message(struct ml_cfg *, const char *);
+static void	parse_opts(struct ml_cfg *, int, char *[], const char **,
+		    long *);
 static void	*worker(void *);
 static int	cpu_ticks(long, uint64_t *);
 static int	cmp_double(const void *, const void *);
@@ -180,11 +183,12 @@ parse_message(struct ml_cfg *cfg, const char *path)
 			inbody = 1;
 		} else if ((*line == ' ' || *line == '\t') && cfg->nhdr > 0) {
 			buf_reset(&v);
-			buf_printf(&v, "%s\n%s", cfg->hdr[cfg->nhdr - 1].value, line);
+			buf_printf(&v, "%s\n%s", cfg->hdr[cfg->nhdr - 1].value,
+			    line);
 			free(cfg->hdr[cfg->nhdr - 1].value);
 			cfg->hdr[cfg->nhdr - 1].value = xstrdup(buf_str(&v));
-		} else if ((colon = strchr(line, ':')) != NULL && colon > line &&
-		    cfg->nhdr < ML_MAX_HEADERS) {
+		} else if ((colon = strchr(line, ':')) != NULL &&
+		    colon > line && cfg->nhdr < ML_MAX_HEADERS) {
 			cfg->hdr[cfg->nhdr].name = xstrndup(line,
 			    (size_t)(colon - line));
 			cfg->hdr[cfg->nhdr++].value = xstrdup(colon + 1);
@@ -196,6 +200,59 @@ parse_message(struct ml_cfg *cfg, const char *path)
 		die("%s: no empty line after the header", path);
 	buf_free(&v);
 	buf_free(&f);
+}
+
+/* parse_opts -- the defaults, then the command line */
+static void
+parse_opts(struct ml_cfg *cfg, int argc, char *argv[], const char **msgfile,
+    long *pid)
+{
+	int	ch;
+
+	cfg->conns = 10;
+	cfg->total = 2000;
+	cfg->per_conn = 1;
+	cfg->helo = "mail.sender.example";
+	cfg->from = "bounce@sender.example";
+	cfg->rcpt = "bench@rcpt.test";
+	parse_ips(cfg, "203.0.113.2-203.0.113.254");
+	while ((ch = getopt(argc, argv, "c:F:f:H:i:m:n:p:r:s:")) != -1) {
+		switch (ch) {
+		case 'c':
+			cfg->conns = (unsigned)parse_num("-c", optarg, 1, 1000);
+			break;
+		case 'F':
+			*msgfile = optarg;
+			break;
+		case 'f':
+			cfg->from = optarg;
+			break;
+		case 'H':
+			cfg->helo = optarg;
+			break;
+		case 'i':
+			parse_ips(cfg, optarg);
+			break;
+		case 'm':
+			cfg->per_conn = (unsigned)parse_num("-m", optarg, 1,
+			    1000000);
+			break;
+		case 'n':
+			cfg->total = parse_num("-n", optarg, 1, 100000000);
+			break;
+		case 'p':
+			*pid = (long)parse_num("-p", optarg, 1, 4194304);
+			break;
+		case 'r':
+			cfg->rcpt = optarg;
+			break;
+		case 's':
+			cfg->sock = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
 }
 
 /* worker -- connections one after another until every message is sent */
@@ -214,7 +271,8 @@ worker(void *arg)
 
 	while ((idx = atomic_fetch_add(&g_next, 1)) < cfg->total) {
 		t0 = now();
-		ip = cfg->ip_first + atomic_fetch_add(&g_conn, 1) % cfg->ip_count;
+		ip = cfg->ip_first +
+		    atomic_fetch_add(&g_conn, 1) % cfg->ip_count;
 		if (ml_conn_open(c, cfg, st, ip) == -1) {
 			g_lat[idx] = now() - t0;
 			st->dec[ML_D_ERROR]++;
@@ -299,7 +357,8 @@ merge(struct ml_stats *t, const struct ml_stats *s)
 	t->mods += s->mods;
 	t->codes_other += s->codes_other;
 	for (i = 0; i < ML_MAX_CODES && s->codes[i].code[0] != '\0'; i++) {
-		for (j = 0; j < ML_MAX_CODES && t->codes[j].code[0] != '\0'; j++)
+		for (j = 0; j < ML_MAX_CODES &&
+		    t->codes[j].code[0] != '\0'; j++)
 			if (strcmp(t->codes[j].code, s->codes[i].code) == 0)
 				break;
 		if (j == ML_MAX_CODES)
@@ -329,8 +388,10 @@ report(const struct ml_stats *t, double secs, long pid, uint64_t c0,
 	    " %zu headers, body %zu bytes, %u client addresses\n",
 	    (unsigned long long)t->msgs, cfg->conns, cfg->per_conn, cfg->nhdr,
 	    cfg->body.len, cfg->ip_count);
-	printf("throughput:  %.0f msg/s (%.3f s)\n", (double)t->msgs / secs, secs);
-	printf("latency:     p50 %.3f ms, p99 %.3f ms, max %.3f ms per message\n",
+	printf("throughput:  %.0f msg/s (%.3f s)\n", (double)t->msgs / secs,
+	    secs);
+	printf("latency:     p50 %.3f ms, p99 %.3f ms, max %.3f ms "
+	    "per message\n",
 	    g_lat[cfg->total / 2] * 1e3, g_lat[cfg->total * 99 / 100] * 1e3,
 	    g_lat[cfg->total - 1] * 1e3);
 	printf("decisions:   continue/accept %llu, tempfail %llu, reject %llu,"
@@ -355,7 +416,8 @@ report(const struct ml_stats *t, double secs, long pid, uint64_t c0,
 	printf("negotiated:  version %u, actions 0x%x, protocol 0x%x\n",
 	    t->neg.version, t->neg.actions, t->neg.protocol);
 	if (pid > 0)
-		printf("milter CPU:  %.4f ms per message (pid %ld, utime+stime)\n",
+		printf("milter CPU:  %.4f ms per message (pid %ld, "
+		    "utime+stime)\n",
 		    (double)(c1 - c0) * 1e3 / (double)sysconf(_SC_CLK_TCK) /
 		    (double)n, pid);
 }
@@ -371,31 +433,8 @@ main(int argc, char *argv[])
 	uint64_t		 c0 = 0, c1 = 0;
 	unsigned		 i;
 	double			 t0, secs;
-	int			 ch;
 
-	cfg.conns = 10;
-	cfg.total = 2000;
-	cfg.per_conn = 1;
-	cfg.helo = "mail.sender.example";
-	cfg.from = "bounce@sender.example";
-	cfg.rcpt = "bench@rcpt.test";
-	parse_ips(&cfg, "203.0.113.2-203.0.113.254");
-	while ((ch = getopt(argc, argv, "c:F:f:H:i:m:n:p:r:s:")) != -1) {
-		switch (ch) {
-		case 'c': cfg.conns = (unsigned)parse_num("-c", optarg, 1, 1000); break;
-		case 'F': msgfile = optarg; break;
-		case 'f': cfg.from = optarg; break;
-		case 'H': cfg.helo = optarg; break;
-		case 'i': parse_ips(&cfg, optarg); break;
-		case 'm': cfg.per_conn = (unsigned)parse_num("-m", optarg, 1,
-		    1000000); break;
-		case 'n': cfg.total = parse_num("-n", optarg, 1, 100000000); break;
-		case 'p': pid = (long)parse_num("-p", optarg, 1, 4194304); break;
-		case 'r': cfg.rcpt = optarg; break;
-		case 's': cfg.sock = optarg; break;
-		default: usage();
-		}
-	}
+	parse_opts(&cfg, argc, argv, &msgfile, &pid);
 	if (cfg.sock == NULL || msgfile == NULL || optind != argc)
 		usage();
 	parse_message(&cfg, msgfile);

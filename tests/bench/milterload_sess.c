@@ -76,6 +76,7 @@ static const char *macro_value(struct ml_conn *, const char *, uint64_t,
 		    char *, size_t);
 static void	send_macros(struct ml_conn *, int, int, uint64_t);
 static int	has_nul(const unsigned char *, size_t);
+static int	mod_ok(const struct mproto_packet *);
 static void	count_code(struct ml_stats *, const char *);
 static enum res	decide(struct ml_conn *, const struct mproto_packet *,
 		    enum ml_decision *);
@@ -112,7 +113,8 @@ sock_connect(const char *spec, struct buf *err)
 			goto fail;
 		return fd;
 	}
-	if (strncmp(spec, "inet:", 5) != 0 || (at = strchr(spec, '@')) == NULL ||
+	if (strncmp(spec, "inet:", 5) != 0 ||
+	    (at = strchr(spec, '@')) == NULL ||
 	    (size_t)(at - spec - 5) >= sizeof(port)) {
 		buf_printf(err, "socket is not unix:PATH or inet:PORT@HOST: %s",
 		    spec);
@@ -186,8 +188,8 @@ read_packet(struct ml_conn *c, struct mproto_packet *pkt)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			buf_printf(&c->err, "read: %s", n == 0 ?
-			    "the milter closed the connection" : strerror(errno));
+			buf_printf(&c->err, "read: %s", n == 0 ? "the milter "
+			    "closed the connection" : strerror(errno));
 			return -1;
 		}
 		c->inlen = (size_t)n;
@@ -218,7 +220,8 @@ macro_value(struct ml_conn *c, const char *name, uint64_t seq, char *tmp,
 	if (strcmp(name, "v") == 0)
 		return "Postfix 3.7.11";
 	if (strcmp(name, "i") == 0) {
-		snprintf(tmp, sz, "%010llX", (unsigned long long)seq + 0x100000);
+		snprintf(tmp, sz, "%010llX",
+		    (unsigned long long)seq + 0x100000);
 		return tmp;
 	}
 	if (strcmp(name, "{client_addr}") == 0 || strcmp(name, "_") == 0) {
@@ -277,6 +280,39 @@ has_nul(const unsigned char *p, size_t n)
 	return n > 0 && memchr(p, '\0', n) != NULL;
 }
 
+/*
+ * mod_ok -- whether a modification request is well formed: header
+ * changes carry [index,] name and value, each NUL-terminated, nothing
+ * after; envelope changes and QUARANTINE end with a NUL; REPLBODY is
+ * bytes.
+ */
+static int
+mod_ok(const struct mproto_packet *p)
+{
+	const unsigned char	*d = p->data;
+	size_t			 n = p->len, l;
+
+	switch (p->cmd) {
+	case SMFIR_REPLBODY:
+		return 1;
+	case SMFIR_INSHEADER:
+	case SMFIR_CHGHEADER:
+		if (n < 4)
+			return 0;
+		d += 4;
+		n -= 4;
+		/* FALLTHROUGH */
+	case SMFIR_ADDHEADER:
+		if (!has_nul(d, n))
+			return 0;
+		l = strlen((const char *)d) + 1;
+		return l > 1 && n > l && has_nul(d + l, n - l) &&
+		    strlen((const char *)d + l) + 1 == n - l;
+	default:
+		return n > 0 && d[n - 1] == '\0';
+	}
+}
+
 /* count_code -- one refusal more under its code ("451 4.7.1") */
 static void
 count_code(struct ml_stats *st, const char *code)
@@ -291,7 +327,8 @@ count_code(struct ml_stats *st, const char *code)
 		return;
 	}
 	if (st->codes[i].code[0] == '\0')
-		(void)strlcpy(st->codes[i].code, code, sizeof(st->codes[i].code));
+		(void)strlcpy(st->codes[i].code, code,
+		    sizeof(st->codes[i].code));
 	st->codes[i].n++;
 }
 
@@ -353,11 +390,8 @@ wait_reply(struct ml_conn *c, int eom, enum ml_decision *dec)
 		case SMFIR_ADDRCPT_PAR:
 		case SMFIR_CHGFROM:
 		case SMFIR_QUARANTINE:
-			/* each carries string fields that end with a NUL */
-			if (!eom || !has_nul(p.data, p.len) ||
-			    p.data[p.len - 1] != '\0' ||
-			    ((p.cmd == SMFIR_INSHEADER ||
-			    p.cmd == SMFIR_CHGHEADER) && p.len < 4 + 2))
+		case SMFIR_REPLBODY:
+			if (!eom || !mod_ok(&p))
 				break;
 			c->st->mods++;
 			continue;
@@ -408,7 +442,7 @@ event(struct ml_conn *c, int cmd, uint32_t no, uint32_t nr, int stage,
 	if (nr != 0 && (c->proto & nr) != 0)
 		return RES_CONT;
 	r = wait_reply(c, cmd == SMFIC_BODYEOB, dec);
-	/* SKIP ends the body chunks; elsewhere it only skips more of the same */
+	/* SKIP ends the body chunks; elsewhere it skips more of the same */
 	return r == RES_SKIP && cmd != SMFIC_BODY ? RES_CONT : r;
 }
 
@@ -622,7 +656,7 @@ ml_message(struct ml_conn *c, uint64_t seq, enum ml_decision *dec)
 			goto out;
 	}
 	if (c->accepted)
-		return ML_S_OK;		/* Postfix sends this milter nothing more */
+		return ML_S_OK;	/* Postfix sends this milter nothing more */
 	r = envelope(c, seq, dec);
 	if (r == RES_CONT)
 		r = content(c, seq, dec);
