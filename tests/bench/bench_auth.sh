@@ -42,16 +42,7 @@ h_setup
 bench_rules "$H/rules/test.rules"
 
 # the key, the zones, the signed message
-mkdir -p "$H/keys"
-$PY "$here/../e2e/dkimsign.py" genkey rsa "$H/keys/s1"
-zone_head zen.spamhaus.org 3600 >"$H/dns/zen.spamhaus.org.zone"
-zone_head example 3600 >"$H/dns/example.zone"
-{
-	zone_head sender.example 3600
-	echo '@ TXT "v=spf1 ip4:203.0.113.0/24 -all"'
-	echo '_dmarc TXT "v=DMARC1; p=reject"'
-	zone_txt s1._domainkey "$H/keys/s1.txt"
-} >"$H/dns/sender.example.zone"
+bench_sender_zones
 {
 	printf 'From: News <news@sender.example>\nTo: <bench@rcpt.test>\nSubject: bench\n'
 	printf 'Date: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <bench@sender.example>\n\n'

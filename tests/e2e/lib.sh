@@ -398,6 +398,23 @@ bench_rules() {
 	    die "default.rules changed: the bench could not raise its limits"
 }
 
+# bench_sender_zones -- what the benchmarks' sender needs: an RSA key
+# $H/keys/s1 (selector s1), and zones for NSD: sender.example (SPF for
+# 203.0.113.0/24, DMARC p=reject, the DKIM key), its parent example (DMARC
+# asks above sender.example) and an empty zen.spamhaus.org
+bench_sender_zones() {
+	mkdir -p "$H/keys"
+	/usr/bin/python3 "$E2E_DIR/dkimsign.py" genkey rsa "$H/keys/s1"
+	zone_head zen.spamhaus.org 3600 >"$H/dns/zen.spamhaus.org.zone"
+	zone_head example 3600 >"$H/dns/example.zone"
+	{
+		zone_head sender.example 3600
+		echo '@ TXT "v=spf1 ip4:203.0.113.0/24 -all"'
+		echo '_dmarc TXT "v=DMARC1; p=reject"'
+		zone_txt s1._domainkey "$H/keys/s1.txt"
+	} >"$H/dns/sender.example.zone"
+}
+
 # calc EXPR -- awk arithmetic, six decimals (benchmarks)
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 
