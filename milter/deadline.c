@@ -72,6 +72,30 @@ deadline_left_ms(const struct deadline *d, const struct timespec *now)
 	return ns > (long long)~0u ? ~0u : (unsigned)ns;
 }
 
+/*
+ * deadline_cap_tv -- make a relative timeout *tv no longer than the time
+ * the stage has left: 1 when it was cut, 0 when it fits (or d is NULL),
+ * -1 when the stage has no time left
+ */
+int
+deadline_cap_tv(const struct deadline *d, struct timeval *tv)
+{
+	struct timespec	now;
+	unsigned	left;
+
+	if (d == NULL)
+		return 0;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((left = deadline_left_ms(d, &now)) == 0)
+		return -1;
+	if ((unsigned long)tv->tv_sec * 1000 + (unsigned long)tv->tv_usec / 1000
+	    <= left)
+		return 0;
+	tv->tv_sec = left / 1000;
+	tv->tv_usec = (long)(left % 1000) * 1000;
+	return 1;
+}
+
 /* deadline_passed -- has the stage's time run out? (NULL: never) */
 int
 deadline_passed(const struct deadline *d)

@@ -16,6 +16,7 @@
 #ifndef MXGATE_DEADLINE_H
 #define MXGATE_DEADLINE_H
 
+#include <sys/time.h>
 #include <time.h>
 
 struct deadline {
@@ -26,6 +27,7 @@ struct deadline {
 void	 deadline_start(struct deadline *, unsigned);
 void	 deadline_after(struct timespec *, const struct timespec *, unsigned);
 int	 deadline_cap(const struct deadline *, struct timespec *);
+int	 deadline_cap_tv(const struct deadline *, struct timeval *);
 int	 deadline_passed(const struct deadline *);
 unsigned deadline_left_ms(const struct deadline *, const struct timespec *);
 void	 deadline_cut(struct deadline *);

@@ -463,18 +463,6 @@ fallback(struct rstore *rs, struct rl_cell *cells, size_t n, uint64_t now,
 	return rs->local->ops->gcra(rs->local, cells, n, now, commit, NULL);
 }
 
-/* tv_cap -- *tv no longer than ms */
-static int
-tv_cap(struct timeval *tv, unsigned ms)
-{
-	if ((unsigned long)tv->tv_sec * 1000 + (unsigned long)tv->tv_usec / 1000
-	    <= ms)
-		return 0;
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (long)(ms % 1000) * 1000;
-	return 1;
-}
-
 /*
  * budget -- the connect and command timeouts of one check, cut to the
  * time the stage has left (NULL: no stage); *capped when they were cut;
@@ -484,18 +472,14 @@ static int
 budget(const struct rstore *rs, const struct deadline *stage,
     struct timeval tv[2], int *capped)
 {
-	struct timespec	now;
-	unsigned	left;
+	int	c0, c1;
 
 	tv[0] = rs->conn_tv;
 	tv[1] = rs->cmd_tv;
-	*capped = 0;
-	if (stage == NULL)
-		return 0;
-	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	if ((left = deadline_left_ms(stage, &now)) == 0)
+	if ((c0 = deadline_cap_tv(stage, &tv[0])) == -1 ||
+	    (c1 = deadline_cap_tv(stage, &tv[1])) == -1)
 		return -1;
-	*capped = tv_cap(&tv[0], left) | tv_cap(&tv[1], left);
+	*capped = c0 | c1;
 	return 0;
 }
 

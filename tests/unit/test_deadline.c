@@ -132,6 +132,31 @@ START_TEST(test_start_and_cut)
 }
 END_TEST
 
+/* a relative timeout is cut to the time the stage has left */
+START_TEST(test_cap_tv)
+{
+	struct deadline	d;
+	struct timeval	tv = { 0, 250000 }, big = { 30, 0 };
+
+	deadline_start(&d, 20000);
+	/* 250 ms fits in 20 s: unchanged */
+	ck_assert_int_eq(deadline_cap_tv(&d, &tv), 0);
+	ck_assert_int_eq(tv.tv_sec, 0);
+	ck_assert_int_eq(tv.tv_usec, 250000);
+	/* 30 s does not: cut to what is left (at most 20 s) */
+	ck_assert_int_eq(deadline_cap_tv(&d, &big), 1);
+	ck_assert_msg(big.tv_sec >= 19 && big.tv_sec <= 20, "got %ld s",
+	    (long)big.tv_sec);
+	/* no stage: no cap */
+	big.tv_sec = 30;
+	ck_assert_int_eq(deadline_cap_tv(NULL, &big), 0);
+	ck_assert_int_eq(big.tv_sec, 30);
+	/* no time left */
+	deadline_start(&d, 0);
+	ck_assert_int_eq(deadline_cap_tv(&d, &tv), -1);
+}
+END_TEST
+
 #define NELEM(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
 int
@@ -146,6 +171,7 @@ main(void)
 	tcase_add_loop_test(tc, test_left, 0, NELEM(left_cases));
 	tcase_add_loop_test(tc, test_cap, 0, NELEM(cap_cases));
 	tcase_add_test(tc, test_start_and_cut);
+	tcase_add_test(tc, test_cap_tv);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
