@@ -195,14 +195,18 @@ session_rules(const struct session *s)
 	return s->rules;
 }
 
-/* headers_clear -- free n headers of h, keeping those of stage keep */
+/*
+ * headers_clear -- free those of the n headers of h whose stage (st[i])
+ * is drop, or all of them when st is NULL; the rest move to the front.
+ * Returns how many remain.
+ */
 static size_t
-headers_clear(struct session_header *h, enum stage *st, size_t n, int keep)
+headers_clear(struct session_header *h, enum stage *st, size_t n, int drop)
 {
 	size_t	i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if (st != NULL && (int)st[i] != keep) {
+		if (st != NULL && (int)st[i] != drop) {
 			h[k] = h[i];
 			st[k++] = st[i];
 			continue;
