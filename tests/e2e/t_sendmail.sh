@@ -9,9 +9,12 @@
 # Checks: tailored replies at connect (delivered at HELO), HELO, MAIL, RCPT
 # (one recipient refused, the others kept), DATA and end of message, each
 # with its ref in mxgate's log; header insert (A-R on top, a rules header)
-# and delete (a forged A-R claiming mxgate's authserv-id); a second
-# transaction and a second SMTP session (Sendmail's reused milter
-# connection) still decided by mxgate; mxgate stopped: F=T gives a 4xx.
+# and delete (a forged A-R claiming mxgate's authserv-id); a third
+# transaction on one SMTP session, after a DATA and an end-of-message
+# refusal, still decided by mxgate (Sendmail keeps one milter connection,
+# with the options negotiated at connect, per SMTP session: each session
+# opened and negotiated a new one when traced; QUIT_NC was not seen);
+# mxgate stopped: F=T gives a 451 4.3.2.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
