@@ -16,8 +16,8 @@ for trs in "$b"/tests/**/*.trs; do
 		f=$(sed -E 's/.*Failures: ([0-9]+), Errors: ([0-9]+).*/\1+\2/' <<<"$line")
 		f=$((f)); p=$((n - f))
 	elif line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" 2>/dev/null | tail -n 1) && [ -n "$line" ]; then
-		p=$(sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/' <<<"$line")
-		f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+		p=$(grep -oE '[0-9]+ passed' <<<"$line" | tail -n 1 | cut -d' ' -f1)
+		f=$(grep -oE '[0-9]+ failed' <<<"$line" | tail -n 1 | cut -d' ' -f1)
 	elif [ "$res" = PASS ]; then p=1
 	elif [ "$res" = SKIP ]; then p=0
 	else f=1
