@@ -50,7 +50,9 @@ milter_timeouts() { maillog | tail -n "+${1:-1}" | grep -Ei 'milter .*time(d)? ?
 maillog_next() { echo $(($(maillog | wc -l) + 1)); }
 
 # -------- RCPT: a DNS list, then SPF
-cat >"$H/rules/test.rules" <<'RULES'
+# rcpt_rules -- the RCPT-stage rules: a DNS list, then SPF
+rcpt_rules() {
+	cat >"$H/rules/test.rules" <<'RULES'
 dnsbl slow {
 	zone bl.example
 	on_error ignore
@@ -65,6 +67,8 @@ rule spf-fail at rcpt {
 	tempfail 451 4.7.23 "SPF of ${spf.domain}: ${spf.reason}"
 }
 RULES
+}
+rcpt_rules
 # -n (and the daemon, through the same cfg_load) refuses a dns_timeout
 # longer than stage_timeout
 printf '%s\n' "rules = $H/rules/test.rules" "dns_timeout = 30s" >"$H/long.conf"
@@ -160,21 +164,7 @@ else
 fi
 
 # -------- mode = monitor: would_tempfail, and the mail goes on
-cat >"$H/rules/test.rules" <<'RULES'
-dnsbl slow {
-	zone bl.example
-	on_error ignore
-	public_name "Slow List"
-}
-rule slow-listed at rcpt {
-	if dnsbl.slow
-	reject 554 5.7.1 "listed on ${dnsbl.names}"
-}
-rule spf-fail at rcpt {
-	if spf is fail
-	tempfail 451 4.7.23 "SPF of ${spf.domain}: ${spf.reason}"
-}
-RULES
+rcpt_rules
 conf "mode = monitor"
 h_mxgate_start
 from=$(maillog_next)
