@@ -168,6 +168,13 @@ static const struct param params[] = {
 	{ "dkim_max_signatures", PT_COUNT, "8", 1, 64,
 	  OFF(dkim_max_signatures), NULL, 0, "DKIM signatures evaluated per "
 	  "message; more are ignored (and logged).", NULL },
+	{ "max_connections", PT_COUNT, "1000", 1, 100000,
+	  OFF(max_connections), NULL, 0, "MTA connections served at once "
+	  "(one per SMTP session being checked). Beyond it the MTA's next "
+	  "connection gets mxgate's own 421 4.3.2 with a reference, at "
+	  "HELO/EHLO like any connect-stage refusal (in monitor mode it is "
+	  "let through unchecked). mxgate raises its open-file limit to fit.",
+	  NULL },
 };
 
 #define NPARAMS	(sizeof(params) / sizeof(params[0]))

@@ -66,6 +66,7 @@ struct cfg {
 	uint64_t		 state_interval;	/* seconds, 0: only at stop */
 	int			 add_auth_results;
 	uint64_t		 dkim_max_signatures;
+	uint64_t		 max_connections;
 };
 
 /* every parameter at its default; rules = SYSCONFDIR/mxgate/default.rules */

@@ -5,18 +5,18 @@
  *
  * Start-up order matters: signals are blocked before any thread exists;
  * the configuration and the rules are read and checked (every error
- * printed, exit 78); the process daemonises before any thread starts; the
- * socket and the pid file are opened as root; then the process drops to
- * `user`/`group` and refuses to go on as root. Only then does libmilter
- * start.
+ * printed, exit 78); the socket is opened as root while the terminal is
+ * still there to hear why it cannot be (exit 69); the process daemonises
+ * before any thread starts; the pid file is written; then the process
+ * drops to `user`/`group` and refuses to go on as root. Only then do the
+ * engine's workers start (engine.c).
  *
- * Signals. Debian's libmilter starts its own thread that sigwait()s for
- * SIGHUP, SIGTERM and SIGINT and treats SIGHUP as "stop". To make SIGHUP
- * a reload, libmilter runs in a second thread, and the main thread --
- * the one a signal sent to the process is offered to first -- keeps these
- * signals unblocked with handlers, so it takes them before libmilter's
- * thread can. The handlers only write the signal number to a pipe; the
- * main thread reloads or stops from its loop. SIGUSR1 reloads too.
+ * Signals belong to the main thread alone: SIGHUP, SIGUSR1, SIGTERM and
+ * SIGINT stay blocked in every thread and are read from a signalfd in the
+ * main loop, so no handler runs anywhere and no signal can interrupt a
+ * worker. SIGHUP and SIGUSR1 reload; SIGTERM and SIGINT stop accepting,
+ * let the connections in flight finish (at most STOP_GRACE_SECS), and
+ * exit 0.
  */
 #include "config.h"
 
@@ -31,18 +31,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "buf.h"
 #include "cfg.h"
 #include "compat.h"
 #include "diag.h"
 #include "dkimv.h"
+#include "engine.h"
 #include "log.h"
 #include "milter.h"
+#include "mproto.h"
 #include "ratelimit.h"
 #include "rules.h"
 #include "state.h"
@@ -50,8 +55,6 @@
 #include "xalloc.h"
 
 #define STOP_GRACE_SECS	30	/* how long connections in flight may take at stop */
-
-static int	sigpipe_fd[2] = { -1, -1 };
 
 static void	usage(void) __attribute__((noreturn));
 static int	check_only(const char *);
@@ -82,6 +85,18 @@ print_diag(const struct diag *d, int to_log)
 		if (*nl == '\0')
 			break;
 	}
+}
+
+/* version -- the protocol and the versions of the linked libraries, for -V */
+static void
+version(struct buf *b)
+{
+	buf_printf(b, "milter protocol %d (mxgate's own engine)\n",
+	    SMFI_PROT_VERSION);
+	buf_printf(b, "%s\n", OpenSSL_version(OPENSSL_VERSION));
+	buf_printf(b, "libunbound %s\n", dns_version());
+	buf_printf(b, "%s\n", dkimv_version());
+	buf_printf(b, "%s\n", rl_redis_version());
 }
 
 /* load_rules -- read the rules file named by the configuration */
@@ -121,18 +136,6 @@ check_only(const char *conf)
 	diag_free(&d);
 	cfg_free(&cfg);
 	return rc;
-}
-
-/* on_signal -- async-signal-safe: pass the number to the main loop */
-static void
-on_signal(int sig)
-{
-	unsigned char	c = (unsigned char)sig;
-	int		saved = errno;
-
-	if (write(sigpipe_fd[1], &c, 1) == -1)
-		c = 0;		/* the pipe is full: a signal is pending anyway */
-	errno = saved;
 }
 
 /* reload -- build and check a new rule set; swap it in only when valid */
@@ -264,39 +267,10 @@ drop_privileges(uid_t uid, gid_t gid)
 		log_fatal(EX_SOFTWARE, "still root after the privilege drop");
 }
 
-/* runner -- the libmilter thread; wakes the main loop when it returns */
-static void *
-runner(void *arg)
-{
-	int		*rc = arg;
-	unsigned char	 c = 0;
-
-	*rc = milter_main();
-	while (write(sigpipe_fd[1], &c, 1) == -1 && errno == EINTR)
-		;
-	return NULL;
-}
-
-/* catch_signals -- handlers for the main thread, which alone unblocks them */
-static void
-catch_signals(const sigset_t *set)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	(void)sigaction(SIGHUP, &sa, NULL);
-	(void)sigaction(SIGUSR1, &sa, NULL);
-	(void)sigaction(SIGTERM, &sa, NULL);
-	(void)sigaction(SIGINT, &sa, NULL);
-	(void)pthread_sigmask(SIG_UNBLOCK, set, NULL);
-}
-
 /*
  * wait_sessions -- let connections in flight finish, at most
- * STOP_GRACE_SECS. Signals wait meanwhile in the pipe; a stop is a stop.
+ * STOP_GRACE_SECS. Signals wait meanwhile in the signalfd; a stop is a
+ * stop.
  */
 static void
 wait_sessions(void)
@@ -304,11 +278,11 @@ wait_sessions(void)
 	struct timespec	t = { 0, 100 * 1000 * 1000 };
 	int		i;
 
-	for (i = 0; i < STOP_GRACE_SECS * 10 && milter_active() > 0; i++)
+	for (i = 0; i < STOP_GRACE_SECS * 10 && engine_connections() > 0; i++)
 		(void)nanosleep(&t, NULL);
-	if (milter_active() > 0)
+	if (engine_connections() > 0)
 		log_warn("stop: %u connection%s still open after %d s",
-		    milter_active(), milter_active() == 1 ? "" : "s",
+		    engine_connections(), engine_connections() == 1 ? "" : "s",
 		    STOP_GRACE_SECS);
 }
 
@@ -363,66 +337,58 @@ load_state(const struct cfg *cfg, struct rl_store *store)
 }
 
 /*
- * serve -- run libmilter in its thread; reload and stop from signals;
- * write the state file every state_interval and at stop
+ * serve -- the main loop: signals from the signalfd (reload, stop), the
+ * state file every state_interval, the engine's tick once a second.
+ * Returns at stop, after the connections in flight (bounded wait).
  */
 static int
 serve(const struct cfg *cfg, const sigset_t *set, struct rl_store *store)
 {
-	struct pollfd	 pfd;
-	pthread_t	 tid;
-	time_t		 next_save = 0;
-	int		 rc = 0, stopping = 0, wait_ms;
-	unsigned char	 c;
-	ssize_t		 n;
+	struct signalfd_siginfo	 si;
+	struct pollfd		 pfd;
+	time_t			 next_save = 0, now;
+	int			 sfd, wait_ms;
+	ssize_t			 n;
 
-	if (pthread_create(&tid, NULL, runner, &rc) != 0)
-		log_fatal(EX_OSERR, "cannot start the milter thread");
-	catch_signals(set);
+	if ((sfd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
+		log_fatal(EX_OSERR, "signalfd: %s", strerror(errno));
 	if (cfg->state_interval > 0)
 		next_save = time(NULL) + (time_t)cfg->state_interval;
 	for (;;) {
-		wait_ms = -1;
+		wait_ms = 1000;
 		if (next_save != 0) {
-			time_t now = time(NULL);
-
+			now = time(NULL);
 			if (now >= next_save) {
 				save_state(cfg, store, 0);
 				next_save = now + (time_t)cfg->state_interval;
 			}
-			wait_ms = (int)(next_save - now) * 1000;
+			if ((next_save - now) * 1000 < wait_ms)
+				wait_ms = (int)(next_save - now) * 1000;
 		}
-		pfd.fd = sigpipe_fd[0];
+		pfd.fd = sfd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, wait_ms) <= 0)
-			continue;	/* EINTR, or time to save */
-		n = read(sigpipe_fd[0], &c, 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n != 1 || c == 0)
-			break;		/* libmilter returned */
-		if ((c == SIGHUP || c == SIGUSR1) && !stopping)
-			reload(cfg);
-		else if ((c == SIGTERM || c == SIGINT) && !stopping) {
-			log_info("stop: signal %d, waiting for %u connection%s",
-			    c, milter_active(), milter_active() == 1 ? "" : "s");
-			stopping = 1;
-			next_save = 0;
-			/*
-			 * libmilter stops serving sessions in flight at
-			 * smfi_stop(): let them finish first, with no new ones
-			 * coming in through a unix socket.
-			 */
-			(void)milter_unlisten();
+		if (poll(&pfd, 1, wait_ms) == -1 && errno != EINTR)
+			log_fatal(EX_OSERR, "poll: %s", strerror(errno));
+		engine_tick();
+		while ((n = read(sfd, &si, sizeof(si))) == sizeof(si)) {
+			if (si.ssi_signo == SIGHUP || si.ssi_signo == SIGUSR1) {
+				reload(cfg);
+				continue;
+			}
+			log_info("stop: signal %u, waiting for %u connection%s",
+			    si.ssi_signo, engine_connections(),
+			    engine_connections() == 1 ? "" : "s");
+			engine_unlisten();
 			wait_sessions();
-			milter_stop();
+			if (engine_connections() == 0)
+				engine_stop();
+			save_state(cfg, store, 1);
+			(void)close(sfd);
+			return 0;
 		}
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			log_fatal(EX_OSERR, "signalfd: %s", strerror(errno));
 	}
-	(void)pthread_join(tid, NULL);
-	save_state(cfg, store, 1);
-	if (!stopping)
-		log_warn("libmilter stopped on its own (rc %d)", rc);
-	return stopping && rc == 0 ? 0 : EX_SOFTWARE;
 }
 
 /*
@@ -492,17 +458,20 @@ start(const char *conf, int foreground, const sigset_t *set)
 	log_open(foreground && cfg.log == LOG_TO_STDERR ? LOG_TO_STDERR :
 	    LOG_TO_SYSLOG);
 	lookup_ids(&cfg, &uid, &gid);
-	if (!foreground)
-		daemonise();
-	if (pipe(sigpipe_fd) == -1)
-		log_fatal(EX_OSERR, "pipe: %s", strerror(errno));
 	/* the Redis password file may be readable by root only */
 	if (strncmp(cfg.store, "redis://", 8) == 0 &&
 	    cfg.store_password_file[0] != '\0' &&
 	    rl_redis_secret(cfg.store_password_file, &user, &pass, &err) == -1)
 		log_fatal(EX_CONFIG, "store_password_file: %s", buf_str(&err));
-	if (milter_open(&cfg, r, uid, gid, &err) == -1)
+	milter_init(&cfg, r);
+	/* before daemonising: whoever starts mxgate hears why it cannot */
+	if (engine_open(&cfg, uid, gid, &err) == -1) {
+		if (!foreground || cfg.log != LOG_TO_STDERR)
+			fprintf(stderr, "mxgate: %s\n", buf_str(&err));
 		log_fatal(EX_UNAVAILABLE, "%s", buf_str(&err));
+	}
+	if (!foreground)
+		daemonise();
 	write_pid(cfg.pid_file, uid, gid);
 	drop_privileges(uid, gid);
 	store = make_store(&cfg, user, pass);
@@ -519,27 +488,31 @@ start(const char *conf, int foreground, const sigset_t *set)
 	    (unsigned)cfg.dkim_max_signatures, &err) == -1)
 		log_fatal(EX_UNAVAILABLE, "DKIM: %s", buf_str(&err));
 	milter_set_dns(dns);
+	if (engine_start(&cfg, &err) == -1)
+		log_fatal(EX_OSERR, "engine: %s", buf_str(&err));
 	rules_summary(r, &sum);
-	log_info("mxgate %s starting: rules %s: %s; socket %s; mode %s; dns %s",
-	    PACKAGE_VERSION, cfg.rules, buf_str(&sum), cfg.socket,
+	log_info("mxgate %s starting: rules %s: %s; socket %s; mode %s; dns %s; "
+	    "max_connections %llu, %u workers", PACKAGE_VERSION, cfg.rules,
+	    buf_str(&sum), cfg.socket,
 	    cfg.mode == CFG_MODE_MONITOR ? "monitor" : "enforce",
 	    cfg.dns_forwarders != NULL && cfg.dns_forwarders[0] != '\0' ?
-	    cfg.dns_forwarders : "recursive");
+	    cfg.dns_forwarders : "recursive",
+	    (unsigned long long)cfg.max_connections, engine_workers());
 	rules_unref(r);
 	rc = serve(&cfg, set, store);
 	if (unlink(cfg.pid_file) == -1 && errno != ENOENT)
 		log_warn("cannot remove %s: %s", cfg.pid_file, strerror(errno));
-	if (milter_active() > 0) {
+	if (engine_connections() > 0) {
 		/*
-		 * Sessions still open after the grace period run on
-		 * libmilter's threads and read the configuration, their
-		 * rules, the store and the DNS engine: free none of it, and
-		 * end the process at once, without the exit handlers that
-		 * tear libraries down under them.
+		 * Sessions still open after the grace period run on the
+		 * engine's workers and read the configuration, their rules,
+		 * the store and the DNS engine: free none of it, and end the
+		 * process at once, without the exit handlers that tear
+		 * libraries down under them.
 		 */
 		log_info("mxgate stopped; %u connection%s still open: exiting "
-		    "without waiting for them", milter_active(),
-		    milter_active() == 1 ? "" : "s");
+		    "without waiting for them", engine_connections(),
+		    engine_connections() == 1 ? "" : "s");
 		_exit(rc);
 	}
 	log_info("mxgate stopped");
@@ -586,7 +559,7 @@ main(int argc, char *argv[])
 			check = 1;
 			break;
 		case 'V':
-			milter_version(&v);
+			version(&v);
 			printf("mxgate %s\n%s", PACKAGE_VERSION, buf_str(&v));
 			buf_free(&v);
 			return 0;

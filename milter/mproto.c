@@ -293,6 +293,7 @@ dec_argv(struct cur *c, struct mproto_msg *m, struct buf *err)
 		}
 		a->argc++;
 	}
+	a->argv[a->argc] = NULL;
 	return 0;
 }
 
@@ -487,7 +488,8 @@ bad:
 
 /*
  * mproto_put_replycode -- a (multi-line) SMTP reply: "451-4.7.1 a\r\n451
- * 4.7.1 b" NUL-terminated, as smfi_setmlreply sends it. '%' is doubled:
+ * 4.7.1 b" NUL-terminated, as smfi_setmlreply sends it. The lines go out
+ * as given: their '%' must already be doubled (reply.c does it), because
  * Sendmail uses the text as a format string and Postfix undoes the escape.
  */
 int
@@ -496,7 +498,6 @@ mproto_put_replycode(struct buf *out, const char *code, const char *xcode,
 {
 	struct buf	t = BUF_INIT;
 	size_t		i;
-	const char	*p;
 
 	if (n == 0 || n > MPROTO_MAX_REPLY_LINES) {
 		buf_printf(err, "reply: %zu lines, 1..%d allowed", n,
@@ -509,11 +510,7 @@ mproto_put_replycode(struct buf *out, const char *code, const char *xcode,
 		if (text_check(lines[i], err) == -1)
 			goto fail;
 		buf_printf(&t, "%s%c%s ", code, i + 1 < n ? '-' : ' ', xcode);
-		for (p = lines[i]; *p != '\0'; p++) {
-			if (*p == '%')
-				buf_putc(&t, '%');
-			buf_putc(&t, *p);
-		}
+		buf_puts(&t, lines[i]);
 		if (i + 1 < n)
 			buf_puts(&t, "\r\n");
 	}

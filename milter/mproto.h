@@ -123,7 +123,7 @@ struct mproto_connect {
 
 struct mproto_argv {
 	size_t		 argc;		/* >= 1 */
-	const char	*argv[MPROTO_MAX_ARGS];
+	const char	*argv[MPROTO_MAX_ARGS + 1];	/* NULL after the last */
 };
 
 struct mproto_header {

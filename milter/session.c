@@ -419,6 +419,42 @@ run_stage(struct session *s, enum stage st, struct verdict *v)
 	return rc;
 }
 
+/* client_facts -- the client's address, verified name and the MTA's daemon */
+static void
+client_facts(struct session *s, const char *hostname,
+    const struct sockaddr *sa, const char *daemon_name)
+{
+	if (sa != NULL && ip_from_sockaddr(sa, &s->ip) == 0)
+		ip_format(&s->ip, s->ipstr, sizeof(s->ipstr));
+	/* Postfix says "[1.2.3.4]" or "unknown" when it verified no name */
+	if (hostname != NULL && hostname[0] != '[' && hostname[0] != '\0')
+		set_str(&s->client_name, hostname);
+	set_str(&s->daemon_name, daemon_name);
+}
+
+/*
+ * session_overflow -- a client whose MTA connection is beyond
+ * max_connections: no rule runs, nothing is counted or looked up; the
+ * 421 4.3.2 is kept for HELO/EHLO (or MAIL) like a connect-stage
+ * refusal. In monitor mode the connection is accepted unchecked
+ * (VERDICT_DONE), after the would_tempfail line.
+ */
+void
+session_overflow(struct session *s, const char *hostname,
+    const struct sockaddr *sa, const char *daemon_name, struct verdict *v)
+{
+	struct verdict_src	src;
+
+	stage_begin(s);
+	client_facts(s, hostname, sa, daemon_name);
+	session_src(s, &src, STAGE_CONNECT);
+	if (verdict_overload(&s->deferred, &src)) {
+		s->conn_refused = 1;
+		return;
+	}
+	v->kind = VERDICT_DONE;
+}
+
 /*
  * session_connect -- a new client. Connect-stage rules run now; a refusal
  * is kept and delivered at HELO/EHLO (spec 4.4). An admitted connection
@@ -432,12 +468,7 @@ session_connect(struct session *s, const char *hostname,
 	size_t		nl = rules_nlimits(s->rules);
 
 	stage_begin(s);
-	if (sa != NULL && ip_from_sockaddr(sa, &s->ip) == 0)
-		ip_format(&s->ip, s->ipstr, sizeof(s->ipstr));
-	/* Postfix says "[1.2.3.4]" or "unknown" when it verified no name */
-	if (hostname != NULL && hostname[0] != '[' && hostname[0] != '\0')
-		set_str(&s->client_name, hostname);
-	set_str(&s->daemon_name, daemon_name);
+	client_facts(s, hostname, sa, daemon_name);
 	/* every list at once, now: a connection costs one DNS round trip */
 	if (s->dns != NULL && s->ip.family != 0 && rules_ndnsbls(s->rules) > 0)
 		s->dnsbl = dnsbl_lookup_start(s->dns, rules_dnsbls(s->rules),
@@ -666,6 +697,22 @@ session_eom(struct session *s, const char *qid, struct verdict *v)
 		log_warn_limited(&msg_warned, "%s: rate counters: cannot count "
 		    "the message (logged at most once a minute)",
 		    s->queue_id ? s->queue_id : "NOQUEUE");
+}
+
+/*
+ * session_eom_limit -- end of a message whose header went beyond what
+ * the milter reads (milter.c's bounds): 552 5.3.4, rule header-limit;
+ * in monitor mode only logged, and the message goes on to session_eom()
+ */
+void
+session_eom_limit(struct session *s, const char *qid, struct verdict *v)
+{
+	struct verdict_src	src;
+
+	if (qid != NULL)
+		set_str(&s->queue_id, qid);
+	session_src(s, &src, STAGE_EOM);
+	(void)verdict_header_limit(v, &src);
 }
 
 /* session_headers -- the headers to add at end of message */

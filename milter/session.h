@@ -8,9 +8,9 @@
  * holds the concurrency slots its connection took (released by
  * session_free, even after a reload).
  *
- * Callbacks of one connection never run at the same time (libmilter
- * serialises them), possibly on different threads: a session is used by
- * one thread at a time and needs no lock. Values are copied in; the
+ * Events of one connection never run at the same time (the engine hands
+ * a connection to one worker at a time), possibly on different threads:
+ * a session is used by one thread at a time and needs no lock. Values are copied in; the
  * session owns all of its strings.
  */
 #ifndef MXGATE_SESSION_H
@@ -61,6 +61,9 @@ struct rules *session_rules(const struct session *);
 void	session_free(struct session *);
 void	session_connect(struct session *, const char *, const struct sockaddr *,
 	    const char *, struct verdict *);
+void	session_overflow(struct session *, const char *,
+	    const struct sockaddr *, const char *, struct verdict *);
+void	session_eom_limit(struct session *, const char *, struct verdict *);
 void	session_helo(struct session *, const char *, int, struct verdict *);
 void	session_mail(struct session *, const char *, char *const *,
 	    const char *, const char *, const char *, struct verdict *);

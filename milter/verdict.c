@@ -388,15 +388,20 @@ verdict_internal(struct verdict *v, enum stage stage, int accept,
 }
 
 /*
- * fault -- a check that could not be made where a rule needed it: 451
- * with the text, the footer and a reference, as rule `rule`; in monitor
- * mode only logged (would_tempfail). Returns 1 when the verdict takes
- * effect.
+ * fault -- mxgate's own answer where a rule could not decide (a check
+ * that could not be made, a resource bound): CODE ECODE with the text,
+ * the footer and a reference, as rule `rule`; in monitor mode only
+ * logged (would_tempfail, would_reject). Returns 1 when the verdict
+ * takes effect.
  */
 static int
 fault(struct verdict *v, enum stage stage, const char *rule,
-    const char *ecode, struct buf *text, const struct verdict_src *src)
+    const char *code, const char *ecode, struct buf *text,
+    const struct verdict_src *src)
 {
+	int		perm = code[0] == '5';
+	const char	*word;
+
 	struct rules_match m;
 	struct vctx	c;
 	struct reply	r;
@@ -406,21 +411,24 @@ fault(struct verdict *v, enum stage stage, const char *rule,
 	memset(&m, 0, sizeof(m));
 	m.rule = rule;
 	m.stage = stage;
-	m.action = RA_TEMPFAIL;
-	m.code = "451";
+	m.action = perm ? RA_REJECT : RA_TEMPFAIL;
+	m.code = code;
 	m.ecode = ecode;
 	c.m = &m;
 	c.src = src;
 	c.ref = v->ref;
 	finish_reply(&r, m.code, m.ecode, text, 1, &c);
-	log_decision(&m, src, src->monitor_mode ? "would_tempfail" : "tempfail",
-	    v->ref, &r, NULL);
+	if (src->monitor_mode)
+		word = perm ? "would_reject" : "would_tempfail";
+	else
+		word = perm ? "reject" : "tempfail";
+	log_decision(&m, src, word, v->ref, &r, NULL);
 	if (src->monitor_mode) {
 		reply_free(&r);
 		return 0;
 	}
 	v->reply = r;
-	v->kind = VERDICT_TEMPFAIL;
+	v->kind = perm ? VERDICT_REJECT : VERDICT_TEMPFAIL;
 	return 1;
 }
 
@@ -439,7 +447,7 @@ verdict_dnsbl(struct verdict *v, enum stage stage, const char *lists,
 	buf_printf(&text, "Your address could not be checked against %s: the "
 	    "DNS list did not answer. This is temporary; please try again "
 	    "later.", lists);
-	rc = fault(v, stage, "dnsbl-error", "4.4.3", &text, src);
+	rc = fault(v, stage, "dnsbl-error", "451", "4.4.3", &text, src);
 	buf_free(&text);
 	return rc;
 }
@@ -459,7 +467,7 @@ verdict_store(struct verdict *v, enum stage stage,
 	buf_puts(&text, "Sending limits cannot be checked right now (the "
 	    "rate counter store is unreachable). This is temporary; please "
 	    "try again later.");
-	rc = fault(v, stage, "store-error", "4.3.0", &text, src);
+	rc = fault(v, stage, "store-error", "451", "4.3.0", &text, src);
 	buf_free(&text);
 	return rc;
 }
@@ -480,7 +488,45 @@ verdict_timeout(struct verdict *v, enum stage stage,
 	buf_puts(&text, "Checks for this message took too long (a DNS server "
 	    "did not answer in time). This is temporary; please try again "
 	    "later.");
-	rc = fault(v, stage, "stage-timeout", "4.4.3", &text, src);
+	rc = fault(v, stage, "stage-timeout", "451", "4.4.3", &text, src);
+	buf_free(&text);
+	return rc;
+}
+
+/*
+ * verdict_overload -- a connection beyond max_connections: 421 4.3.2,
+ * rule max-connections, at connect (delivered at HELO like any connect
+ * refusal). Returns 1 when the verdict takes effect (not in monitor mode).
+ */
+int
+verdict_overload(struct verdict *v, const struct verdict_src *src)
+{
+	struct buf	text = BUF_INIT;
+	int		rc;
+
+	buf_puts(&text, "Too many connections to the mail filter right now "
+	    "(max_connections). This is temporary; please try again later.");
+	rc = fault(v, STAGE_CONNECT, "max-connections", "421", "4.3.2", &text,
+	    src);
+	buf_free(&text);
+	return rc;
+}
+
+/*
+ * verdict_header_limit -- a message whose header went beyond what mxgate
+ * reads (too many fields or bytes): 552 5.3.4 at end of message, rule
+ * header-limit. Retrying cannot help, so the refusal is permanent.
+ * Returns 1 when the verdict takes effect (not in monitor mode).
+ */
+int
+verdict_header_limit(struct verdict *v, const struct verdict_src *src)
+{
+	struct buf	text = BUF_INIT;
+	int		rc;
+
+	buf_puts(&text, "Message header too large to be checked (too many "
+	    "header fields or bytes).");
+	rc = fault(v, STAGE_EOM, "header-limit", "552", "5.3.4", &text, src);
 	buf_free(&text);
 	return rc;
 }

@@ -3,8 +3,8 @@
  * gets: a reference, the expanded reply text (with "(ref REF)" and the
  * footer), the reply lines, the decision log line, and on_internal_error.
  *
- * verdict.c knows nothing of libmilter: it returns a verdict kind that
- * milter.c maps to SMFIS_* in one switch. Thread-safe: refs come from an
+ * verdict.c knows nothing of the milter protocol: it returns a verdict
+ * kind that milter.c maps to a protocol reply in one switch. Thread-safe: refs come from an
  * atomic counter mixed with a per-process random seed.
  */
 #ifndef MXGATE_VERDICT_H
@@ -64,5 +64,7 @@ int	verdict_store(struct verdict *, enum stage,
 	    const struct verdict_src *);
 int	verdict_timeout(struct verdict *, enum stage,
 	    const struct verdict_src *);
+int	verdict_overload(struct verdict *, const struct verdict_src *);
+int	verdict_header_limit(struct verdict *, const struct verdict_src *);
 
 #endif

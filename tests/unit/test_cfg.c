@@ -61,6 +61,7 @@ static const struct {
 	F(state_interval, K_U64, NULL),
 	F(add_auth_results, K_ENUM, bool_w),
 	F(dkim_max_signatures, K_U64, NULL),
+	F(max_connections, K_U64, NULL),
 #undef F
 };
 #define NFIELDS	(sizeof(fields) / sizeof(fields[0]))
@@ -177,6 +178,7 @@ static const struct {
 	{ "state_interval", "0" },
 	{ "add_auth_results", "yes" },
 	{ "dkim_max_signatures", "8" },
+	{ "max_connections", "1000" },
 };
 
 START_TEST(test_defaults)

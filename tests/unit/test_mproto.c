@@ -392,8 +392,8 @@ static const struct {
 } rcases[] = {
 	{ "one line", "550", "5.7.1", "no", NULL, 0, "550 5.7.1 no" },
 	{ "two lines", "451", "4.7.1", "a", "b", 0, "451-4.7.1 a\r\n451 4.7.1 b" },
-	{ "percent doubled", "550", "5.7.1", "100% spam", NULL, 0,
-	    "550 5.7.1 100%% spam" },
+	{ "percent as given (reply.c doubles it)", "550", "5.7.1",
+	    "100%% spam", NULL, 0, "550 5.7.1 100%% spam" },
 	{ "xcode 3 digits", "421", "4.3.200", "x", NULL, 0, "421 4.3.200 x" },
 	{ "2xx", "250", "2.0.0", "ok", NULL, -1, NULL },
 	{ "short code", "45", "4.0.0", "x", NULL, -1, NULL },
