@@ -15,11 +15,13 @@ if ! command -v clang >/dev/null; then
 	echo "SKIP fuzz: clang not installed"
 	exit 0
 fi
-lib=()
+lib=() session=()
 for f in "$top"/milter/*.c; do
 	case $(basename "$f") in
-	main.c|milter.c|session.c|session_facts.c|verdict.c) ;;	# libmilter side: not fuzzed here
-	dns.c|dnsbl_lookup.c|spf_dns.c|auth.c|dkimv.c|store_redis.c) ;;	# libunbound, libopendkim, hiredis side
+	main.c|engine.c|msock.c) ;;	# the daemon's process and sockets
+	milter.c|session.c|session_facts.c|verdict.c) session+=("$f") ;;
+	dns.c|dnsbl_lookup.c|spf_dns.c|auth.c|dkimv.c) session+=("$f") ;;	# libunbound, libopendkim
+	store_redis.c|store_redis_cfg.c) ;;	# hiredis side
 	*) lib+=("$f") ;;
 	esac
 done
@@ -35,9 +37,15 @@ for src in "$here"/fuzz_*.c; do
 	[ -e "$src" ] || continue
 	name=$(basename "$src" .c)
 	bin="$out/$name"
+	# the protocol state machine runs the whole session behind it
+	extra=()
+	if [ "$name" = fuzz_milter ]; then
+		extra=("${session[@]}" $(pkg-config --cflags --libs opendkim 2>/dev/null ||
+			echo -I/usr/include/opendkim -lopendkim) -lunbound)
+	fi
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-I"$b" -I"$top/milter" -I"$top/compat" -DSYSCONFDIR='"/etc"' \
-		-o "$bin" "$src" "${lib[@]}" "${compat[@]}" -lcrypto $idn2 -lpthread > "$bin.build.log" 2>&1; then
+		-o "$bin" "$src" "${lib[@]}" "${extra[@]}" "${compat[@]}" -lcrypto $idn2 -lpthread > "$bin.build.log" 2>&1; then
 		echo "FAIL $name: does not build"; cat "$bin.build.log"; rc=1; continue
 	fi
 	corpus="$out/$name.corpus"
