@@ -41,6 +41,7 @@ variant v2 'rule never at rcpt {' '	if rcpt_domain is never.rcpt.test' \
 	'	tempfail 451 4.7.1 "never used"' '}'
 variant v3 'list nobody { 192.0.2.0/24 }' 'rule listed at connect {' \
 	'	if client_ip in nobody' '	tempfail 421 4.7.1 "not you"' '}'
+# shellcheck disable=SC2016 # ${mail_from} is for mxgate, not the shell
 variant v4 'rule note at mail {' '	log "mail from ${mail_from}"' '}'
 variant final
 cp "$H/rules/v1.rules" "$H/rules/test.rules"
