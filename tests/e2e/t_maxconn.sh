@@ -42,7 +42,8 @@ h_up
 # hold SOURCE RCPT -- an SMTP session held open after RCPT (smtphold.py),
 # output in $H/hold-RCPT.out, its pid in OWN_PIDS
 hold() {
-	nsx python3 "$E2E_DIR/smtphold.py" 127.0.0.1:2525 "$1" "$2" \
+	# ip netns exec execs python: $! is the session itself
+	ip netns exec "$NS" python3 "$E2E_DIR/smtphold.py" 127.0.0.1:2525 "$1" "$2" \
 	    "$H/release" >"$H/hold-$2.out" 2>&1 &
 	OWN_PIDS+=("$!")
 }

@@ -95,7 +95,8 @@ settled() {
 pid0=$MXPID
 check "the pid file names the mxgate we started" test "$(pid_of "$H/run/mxgate.pid")" = "$pid0"
 
-nsx python3 "$E2E_DIR/mailflow.py" 127.0.0.1:2525 "$H/flow.stop" "$H/flow.out" \
+# ip netns exec execs python: $! is the flow itself
+ip netns exec "$NS" python3 "$E2E_DIR/mailflow.py" 127.0.0.1:2525 "$H/flow.stop" "$H/flow.out" \
 	--workers 4 --max-seconds 150 2>"$H/log/mailflow.err" &
 flowpid=$!
 OWN_PIDS+=("$flowpid")
