@@ -10,6 +10,7 @@
 # force afterwards; SIGTERM then stops mxgate with exit 0.
 #
 #   MXGATE=.../milter/mxgate tests/e2e/run.sh t_signals.sh     (root)
+#   (env STORM_SIGNALS: how many signals, default 2000)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 h_setup
