@@ -55,7 +55,8 @@
 # build without sanitizers (MXGATE=...). Needs dkimpy (python3-dkim) to
 # sign; the opendkim + opendmarc column needs the opendkim and opendmarc
 # packages, the rspamd column the rspamd and redis-server packages; each
-# is left out (said so) without them. rspamd's first start compiles the
+# is left out (said so) without them (RSPAMD: the rspamd binary, default
+# /usr/bin/rspamd). rspamd's first start compiles the
 # public suffix list into a Hyperscan database (about a minute); the bench
 # keeps it in $RSPAMD_HS_CACHE (default /var/cache/mxgate-bench/rspamd,
 # the one thing it leaves behind) for the next runs.
@@ -73,7 +74,8 @@ command -v smtp-source >/dev/null || { echo "SKIP: no smtp-source (postfix)"; ex
 $PY -c 'import dkim' 2>/dev/null || { echo "SKIP: no dkimpy (python3-dkim)"; exit 77; }
 others=1 rsp=1
 [[ -x /usr/sbin/opendkim && -x /usr/sbin/opendmarc ]] || others=0
-[[ -x /usr/bin/rspamd ]] && command -v redis-server >/dev/null || rsp=0
+RSPAMD=${RSPAMD:-/usr/bin/rspamd}
+[[ -x $RSPAMD ]] && command -v redis-server >/dev/null || rsp=0
 ((others)) || echo "opendkim + opendmarc: not installed (packages opendkim, opendmarc), column left out"
 ((rsp)) || echo "rspamd: not installed (packages rspamd, redis-server), column left out"
 h_setup
@@ -162,17 +164,17 @@ REDISPID=
 if ((rsp)); then
 	h_redis
 	REDISPID=$(pid_of "$H/run/redis.pid")
-	label[rspamd]="rspamd $(rspamd --version | awk '{ print $NF }') (spf, dkim, dmarc, rbl, ratelimit; Redis)"
+	label[rspamd]="rspamd $("$RSPAMD" --version | awk '{ print $NF }') (spf, dkim, dmarc, rbl, ratelimit; Redis)"
 	# one proxy process per core: each is one event loop
 	rspamd_conf "$H/rspamd" 127.0.0.1:53 127.0.0.1:6390 127.0.0.1:11332 "$(nproc)" "$RSPAMD_HS_CACHE"
-	(exec ip netns exec "$NS" rspamd -f -u _rspamd -g _rspamd -c "$H/rspamd/rspamd.conf" \
+	(exec ip netns exec "$NS" "$RSPAMD" -f -u _rspamd -g _rspamd -c "$H/rspamd/rspamd.conf" \
 	    </dev/null >>"$H/log/rspamd.out" 2>&1) &
 	RSPID=$!
 	# the first start compiles the public suffix list (about a minute)
 	wait_until 300 nsx bash -c 'exec 3<>/dev/tcp/127.0.0.1/11332' ||
 		die "rspamd does not listen: $(tail -n 5 "$H/rspamd/log/rspamd.log" "$H/log/rspamd.out" 2>/dev/null | tr '\n' '|')"
 	# its main process and the workers it forked (they stay for the run)
-	wait_until 30 test "$(pgrep -c -P "$RSPID")" -ge "$(nproc)" ||
+	wait_until 30 test "$(pgrep -c -P "$RSPID" -f rspamd_proxy)" -ge "$(nproc)" ||
 		die "rspamd started no workers: $(tail -n 5 "$H/rspamd/log/rspamd.log" | tr '\n' '|')"
 	pids[rspamd]="$RSPID $(pgrep -P "$RSPID" | tr '\n' ' ')"
 fi
@@ -381,6 +383,8 @@ if ((rsp)) && ((cpu[rspamd] > 0)); then
 	printf 'mxgate CPU/msg ÷ rspamd CPU/msg: %.2f (rspamd with Redis: %.2f)\n' \
 	    "$(calc "${cpu[mxgate]} / ${cpu[rspamd]}")" \
 	    "$(calc "${cpu[mxgate]} / (${cpu[rspamd]} + $c_redis)")"
+else
+	echo "mxgate CPU/msg ÷ rspamd CPU/msg: $dash (no rspamd column)"
 fi
 stop_others
 h_done
