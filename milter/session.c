@@ -19,9 +19,9 @@
  * Counting follows spec section 6: a connection is counted when no
  * connect-stage rule refused it; a message, its recipients and bytes at
  * end of message when the message was accepted. A connect-stage refusal
- * is recorded and delivered at HELO/EHLO (or at MAIL when the client
- * sends no HELO), because Postfix replaces a milter's 421 text at connect
- * with its own.
+ * is recorded and delivered at HELO/EHLO (when the client sends no HELO:
+ * at RCPT where RCPT rules make RCPT answered anyway, else at MAIL),
+ * because Postfix replaces a milter's 421 text at connect with its own.
  */
 #include "config.h"
 
@@ -122,10 +122,18 @@ session_plan(const struct rules *r, const struct cfg *cfg,
 	    n.fact[F_HELO] || n.fact[F_TLS] || n.fact[F_SPF] ||
 	    n.fact[F_SPF_DOMAIN] || n.fact[F_SPF_REASON])
 		p->need |= SESSION_EV_HELO;
-	/* a connect/helo refusal goes out at HELO, or at MAIL without HELO */
+	/*
+	 * A connect/helo refusal goes out at HELO; from a client that sends
+	 * no HELO, at RCPT when RCPT is answered anyway (so MAIL needs no
+	 * round trip of its own), else at MAIL.
+	 */
 	if (n.stages & ((1u << STAGE_CONNECT) | (1u << STAGE_HELO))) {
 		p->need |= SESSION_EV_MAIL;
-		p->reply |= SESSION_EV_HELO | SESSION_EV_MAIL;
+		p->reply |= SESSION_EV_HELO;
+		if (n.stages & (1u << STAGE_RCPT))
+			p->need |= SESSION_EV_RCPT;
+		else
+			p->reply |= SESSION_EV_MAIL;
 	}
 	/* connect/helo header actions are added at each message's end */
 	if (n.stages & ~((1u << STAGE_CONNECT) | (1u << STAGE_HELO)) ||
@@ -448,6 +456,8 @@ session_overflow(struct session *s, const char *hostname,
 	stage_begin(s);
 	client_facts(s, hostname, sa, daemon_name);
 	session_src(s, &src, STAGE_CONNECT);
+	/* milter.c negotiates HELO and MAIL answered for these */
+	s->plan.reply |= SESSION_EV_HELO | SESSION_EV_MAIL;
 	if (verdict_overload(&s->deferred, &src)) {
 		s->conn_refused = 1;
 		return;
@@ -550,7 +560,7 @@ session_mail(struct session *s, const char *from, char *const *args,
 {
 	stage_begin(s);
 	message_reset(s);
-	if (deliver_pending(s, v))
+	if ((s->plan.reply & SESSION_EV_MAIL) && deliver_pending(s, v))
 		return;
 	s->mail_from = strip_brackets(from != NULL ? from : "");
 	s->mail_domain = domain_of(s->mail_from);
@@ -571,6 +581,9 @@ session_rcpt(struct session *s, const char *rcpt, const char *qid,
     struct verdict *v)
 {
 	stage_begin(s);
+	/* a connect refusal not yet told (no HELO, MAIL not answered) */
+	if (deliver_pending(s, v) || s->conn_refused)
+		return;
 	free(s->rcpt);
 	s->rcpt = strip_brackets(rcpt != NULL ? rcpt : "");
 	free(s->rcpt_domain);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_connect -- a connect-stage limit: the client sees the tailored 421 (at
-# EHLO, or at MAIL when it skips EHLO) with a reference that is in the
-# log, and the connection is closed; IPv4 /24 and IPv6 /64 keys; a
+# EHLO; when it skips EHLO, at MAIL, or at RCPT once RCPT rules make RCPT
+# answered anyway) with a reference that is in the log, and the
+# connection is closed; IPv4 /24 and IPv6 /64 keys; a
 # concurrent-connections limit that is released when connections close.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -114,5 +115,35 @@ check_grep "concurrent: admitted again after they closed" '^<- 250 2\.1\.0' "$o6
 check_decided "concurrent: mxgate decided the admitted message" c66@rcpt.test
 check_nogrep "refused connections delivered nothing" \
 	'to=<c(3|63|65)@rcpt\.test>.*status=sent' "$(maillog)"
+
+# with an RCPT rule loaded, RCPT is answered anyway and MAIL is negotiated
+# without a reply: a client that skips EHLO hears the 421 at RCPT, and
+# MAIL costs no round trip
+cat >>"$H/rules/test.rules" <<'RULES'
+rule no-rcpt at rcpt {
+	if rcpt_domain is "refused.test"
+	tempfail 451 4.7.1 "not here"
+}
+RULES
+kill -HUP "$MXPID"
+wait_log "$H/log/mxgate.log" 'reload: ok' 10 || true
+out7=$(smtp 127.0.0.1:2525 --bind 203.0.113.15 <<'S'
+cmd MAIL FROM:<a@client.test>
+cmd RCPT TO:<c7@rcpt.test>
+cmd QUIT
+S
+)
+check_grep "RCPT rules: no EHLO: MAIL goes through" '^250 ' "$(reply_to "$out7" MAIL)"
+r=$(reply_to "$out7" "RCPT")
+check_reply "RCPT rules: no EHLO: tailored 421 at RCPT" 421 4.7.0 "$r" 'Too many connections'
+check_logref "RCPT rules: no EHLO: the reply's ref is in the log" "$(ref_of "$r")" \
+	'rule=too-fast stage=connect action=tempfail .*\[203\.0\.113\.15\]'
+out8=$(smtp 127.0.0.1:2525 --bind 203.0.113.16 <<'S'
+cmd EHLO client.test
+cmd MAIL FROM:<a@client.test>
+S
+)
+check_reply "RCPT rules: EHLO still gets the 421" 421 4.7.0 "$(reply_to "$out8" EHLO)" \
+	'Too many connections'
 check_alive "mxgate still running"
 h_done
