@@ -22,7 +22,8 @@
 # there with make when missing) or from $MILTERLOAD. Needs dkimpy
 # (python3-dkim) to sign.
 #
-# BENCH_CLIENTS=FIRST[-LAST] replaces the client address range (one
+# BENCH_PERF=FILE records a CPU profile of mxgate (perf) over the timed
+# run. BENCH_CLIENTS=FIRST[-LAST] replaces the client address range (one
 # address: every connection from the same client); BENCH_RULES=shipped
 # keeps default.rules' own limits (then a single client meets them and
 # gets 421 at connect, counted under "refused").
@@ -90,7 +91,19 @@ ml -c "$conns" -n 200 -m "$per" >"$H/log/warmup" 2>&1 ||
 	die "milterload warm-up failed: $(tail -n 3 "$H/log/warmup" | tr '\n' '|')"
 printf 'message: %d bytes, %d header fields, DKIM rsa-sha256 2048 bits, relaxed/relaxed\n' \
     "$(wc -c <"$H/message")" "$(grep -c '^[A-Za-z-]*:' <(sed '/^$/q' "$H/message"))"
+# BENCH_PERF=FILE: a CPU profile of mxgate over the timed run (perf record)
+perf_pid=
+if [[ -n ${BENCH_PERF:-} ]] && command -v perf >/dev/null; then
+	perf record -q -F 999 ${BENCH_PERF_CG:--g} -p "$MXPID" -o "$BENCH_PERF" 2>/dev/null &
+	perf_pid=$!
+	sleep 1
+fi
 ml -c "$conns" -n "$msgs" -m "$per" -p "$MXPID" ||
 	note "milterload failed"
+if [[ -n $perf_pid ]]; then
+	kill -INT "$perf_pid" 2>/dev/null || true
+	wait "$perf_pid" 2>/dev/null || true
+	echo "profile: $BENCH_PERF (perf report -i $BENCH_PERF)"
+fi
 echo "mxgate log lines at warn or worse: $(grep -ciE 'warn|error|fatal' "$H/log/mxgate.log" || true)"
 h_done
