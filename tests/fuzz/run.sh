@@ -20,7 +20,7 @@ for f in "$top"/milter/*.c; do
 	case $(basename "$f") in
 	main.c|engine.c|msock.c) ;;	# the daemon's process and sockets
 	milter.c|session.c|session_facts.c|verdict.c) session+=("$f") ;;
-	dns.c|dnsbl_lookup.c|spf_dns.c|auth.c|dkimv.c) session+=("$f") ;;	# libunbound, libopendkim
+	dns.c|dnsbl_lookup.c|spf_dns.c|auth.c|dkimv.c|keycache.c) session+=("$f") ;;	# libunbound, libopendkim
 	store_redis.c|store_redis_cfg.c) ;;	# hiredis side
 	*) lib+=("$f") ;;
 	esac

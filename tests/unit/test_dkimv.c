@@ -23,6 +23,7 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 #include <opendkim/dkim.h>
 
 #include "dkimlen.h"
@@ -616,6 +617,49 @@ START_TEST(test_body_length)
 }
 END_TEST
 
+/*
+ * keycache.c: libopendkim's d2i_PUBKEY_bio() calls land in mxgate's
+ * table: the same DER bytes from a memory BIO give the same decoded key
+ * (one more reference), other bytes another key, and the keys verify
+ */
+START_TEST(test_keycache)
+{
+	EVP_PKEY	*k = EVP_RSA_gen(2048), *k2 = EVP_RSA_gen(2048);
+	EVP_PKEY	*a, *b, *c;
+	unsigned char	*der = NULL, *der2 = NULL;
+	int		 n, n2;
+	BIO		*m;
+
+	ck_assert_ptr_nonnull(k);
+	ck_assert_ptr_nonnull(k2);
+	n = i2d_PUBKEY(k, &der);
+	n2 = i2d_PUBKEY(k2, &der2);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_gt(n2, 0);
+	m = BIO_new_mem_buf(der, n);
+	a = d2i_PUBKEY_bio(m, NULL);
+	BIO_free(m);
+	m = BIO_new_mem_buf(der, n);
+	b = d2i_PUBKEY_bio(m, NULL);
+	BIO_free(m);
+	m = BIO_new_mem_buf(der2, n2);
+	c = d2i_PUBKEY_bio(m, NULL);
+	BIO_free(m);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_eq(a, b);		/* from the table */
+	ck_assert_ptr_ne(a, c);
+	ck_assert_int_eq(EVP_PKEY_eq(a, k), 1);
+	ck_assert_int_eq(EVP_PKEY_eq(c, k2), 1);
+	EVP_PKEY_free(a);
+	EVP_PKEY_free(b);
+	EVP_PKEY_free(c);
+	OPENSSL_free(der);
+	OPENSSL_free(der2);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(k2);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -638,6 +682,7 @@ suite(void)
 	tcase_add_test(t, test_small_key);
 	tcase_add_test(t, test_huge_key);
 	tcase_add_test(t, test_internal_handle);
+	tcase_add_test(t, test_keycache);
 	suite_add_tcase(s, t);
 	t = tcase_create("body length");
 	tcase_add_loop_test(t, test_body_length, 0, sizeof(lens) / sizeof(lens[0]));
