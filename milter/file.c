@@ -53,13 +53,13 @@ read_all(int fd, size_t want, struct buf *out)
 }
 
 /*
- * file_read -- the whole of the regular file path (what names it in
- * messages, e.g. "list file") into out, at most max bytes; its stat in
- * *st when st is not NULL. 0, or -1 with the error in d.
+ * read_once -- one attempt of file_read(): 0 read, -1 refused (reported),
+ * 1 the path was renamed over while the file read stayed intact (a new
+ * version was put in place atomically): try again, nothing reported
  */
-int
-file_read(const char *path, size_t max, const char *what, struct buf *out,
-    struct stat *st, struct diag *d)
+static int
+read_once(const char *path, size_t max, const char *what, struct buf *out,
+    struct stat *st, struct diag *d, int last)
 {
 	struct stat	 a, b, c;
 	ssize_t		 got;
@@ -92,6 +92,12 @@ file_read(const char *path, size_t max, const char *what, struct buf *out,
 		(void)close(fd);
 		return -1;
 	}
+	if (!last && fstat(fd, &b) == 0 && same(&a, &b) &&
+	    (size_t)got == (size_t)a.st_size && stat(path, &c) == 0 &&
+	    !same(&a, &c)) {
+		(void)close(fd);
+		return 1;
+	}
 	if (fstat(fd, &b) == -1 || stat(path, &c) == -1 || !same(&a, &b) ||
 	    !same(&a, &c) || (size_t)got > (size_t)a.st_size) {
 		diag_error(d, path, 0, 0, "changed while being read");
@@ -107,4 +113,23 @@ file_read(const char *path, size_t max, const char *what, struct buf *out,
 	if (st != NULL)
 		*st = a;
 	return 0;
+}
+
+/*
+ * file_read -- the whole of the regular file path (what names it in
+ * messages, e.g. "list file") into out, at most max bytes; its stat in
+ * *st when st is not NULL. 0, or -1 with the error in d. A version
+ * renamed into place while the previous one was read is read again (up
+ * to three tries), so that `mv new.rules default.rules` during a reload
+ * loads the new file.
+ */
+int
+file_read(const char *path, size_t max, const char *what, struct buf *out,
+    struct stat *st, struct diag *d)
+{
+	int	i, rc = 1;
+
+	for (i = 0; i < 3 && rc == 1; i++)
+		rc = read_once(path, max, what, out, st, d, i == 2);
+	return rc;
 }

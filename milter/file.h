@@ -6,9 +6,11 @@
  * most max bytes, then exactly that many bytes. A file that is shorter
  * than its size said (short read), longer (it grew), or whose size,
  * mtime, inode or device differ between the open and the end of the
- * read (rewritten in place, or replaced by a rename) is an error --
- * "PATH: error: changed while being read" -- never a partial load: the
- * caller refuses the load (exit 78 at start, old rules kept on reload).
+ * read (rewritten in place) is an error -- "PATH: error: changed while
+ * being read" -- never a partial load: the caller refuses the load (exit
+ * 78 at start, old rules kept on reload). A new version renamed into
+ * place while an intact old one was read is read again (three tries;
+ * renamed over every time: the same error).
  *
  * Thread-safe (no state but the test hook). file_set_hook() is for tests
  * only: the hook runs between the first fstat and the read.

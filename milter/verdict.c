@@ -432,6 +432,21 @@ fault(struct verdict *v, enum stage stage, const char *rule,
 	return 1;
 }
 
+/* fault_text -- fault() with a fixed text */
+static int
+fault_text(struct verdict *v, enum stage stage, const char *rule,
+    const char *code, const char *ecode, const char *s,
+    const struct verdict_src *src)
+{
+	struct buf	text = BUF_INIT;
+	int		rc;
+
+	buf_puts(&text, s);
+	rc = fault(v, stage, rule, code, ecode, &text, src);
+	buf_free(&text);
+	return rc;
+}
+
 /*
  * verdict_dnsbl -- DNS lists with on_error = tempfail failed where a rule
  * needed them: 451 4.4.3 naming them (their public names). Returns 1 when
@@ -461,15 +476,9 @@ int
 verdict_store(struct verdict *v, enum stage stage,
     const struct verdict_src *src)
 {
-	struct buf	text = BUF_INIT;
-	int		rc;
-
-	buf_puts(&text, "Sending limits cannot be checked right now (the "
-	    "rate counter store is unreachable). This is temporary; please "
-	    "try again later.");
-	rc = fault(v, stage, "store-error", "451", "4.3.0", &text, src);
-	buf_free(&text);
-	return rc;
+	return fault_text(v, stage, "store-error", "451", "4.3.0", "Sending "
+	    "limits cannot be checked right now (the rate counter store is "
+	    "unreachable). This is temporary; please try again later.", src);
 }
 
 /*
@@ -482,15 +491,9 @@ int
 verdict_timeout(struct verdict *v, enum stage stage,
     const struct verdict_src *src)
 {
-	struct buf	text = BUF_INIT;
-	int		rc;
-
-	buf_puts(&text, "Checks for this message took too long (a DNS server "
-	    "did not answer in time). This is temporary; please try again "
-	    "later.");
-	rc = fault(v, stage, "stage-timeout", "451", "4.4.3", &text, src);
-	buf_free(&text);
-	return rc;
+	return fault_text(v, stage, "stage-timeout", "451", "4.4.3", "Checks "
+	    "for this message took too long (a DNS server did not answer in "
+	    "time). This is temporary; please try again later.", src);
 }
 
 /*
@@ -501,15 +504,10 @@ verdict_timeout(struct verdict *v, enum stage stage,
 int
 verdict_overload(struct verdict *v, const struct verdict_src *src)
 {
-	struct buf	text = BUF_INIT;
-	int		rc;
-
-	buf_puts(&text, "Too many connections to the mail filter right now "
-	    "(max_connections). This is temporary; please try again later.");
-	rc = fault(v, STAGE_CONNECT, "max-connections", "421", "4.3.2", &text,
+	return fault_text(v, STAGE_CONNECT, "max-connections", "421", "4.3.2",
+	    "Too many connections to the mail filter right now "
+	    "(max_connections). This is temporary; please try again later.",
 	    src);
-	buf_free(&text);
-	return rc;
 }
 
 /*
@@ -521,12 +519,7 @@ verdict_overload(struct verdict *v, const struct verdict_src *src)
 int
 verdict_header_limit(struct verdict *v, const struct verdict_src *src)
 {
-	struct buf	text = BUF_INIT;
-	int		rc;
-
-	buf_puts(&text, "Message header too large to be checked (too many "
-	    "header fields or bytes).");
-	rc = fault(v, STAGE_EOM, "header-limit", "552", "5.3.4", &text, src);
-	buf_free(&text);
-	return rc;
+	return fault_text(v, STAGE_EOM, "header-limit", "552", "5.3.4",
+	    "Message header too large to be checked (too many header fields "
+	    "or bytes).", src);
 }

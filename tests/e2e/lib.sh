@@ -151,6 +151,23 @@ nsx() { ip netns exec "$NS" "$@"; }
 
 # ------------------------------------------------------------ set-up
 
+# h_own_pids [GRACE] -- the test file starts processes of its own and
+# puts their pids in OWN_PIDS: at exit they are stopped (GRACE seconds
+# each, default 10) before the harness comes down
+OWN_PIDS=()
+OWN_GRACE=10
+own_down() {
+	local rc=$? p
+	set +e
+	for p in "${OWN_PIDS[@]}"; do
+		stop_pid "$p" "$OWN_GRACE"
+		wait "$p" 2>/dev/null
+	done
+	(exit "$rc")
+	h_down
+}
+h_own_pids() { OWN_GRACE=${1:-10}; trap own_down EXIT; }
+
 # h_setup -- temporary directory, namespace name, teardown trap
 h_setup() {
 	[[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root"; exit 77; }

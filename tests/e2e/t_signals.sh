@@ -14,19 +14,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 h_setup
-OWN_PIDS=()
-# own_down -- stop the helpers this file started, then the harness
-own_down() {
-	local rc=$? p
-	set +e
-	for p in "${OWN_PIDS[@]}"; do
-		stop_pid "$p" 10
-		wait "$p" 2>/dev/null
-	done
-	(exit "$rc")
-	h_down
-}
-trap own_down EXIT
+h_own_pids
 
 STORM_SIGNALS=${STORM_SIGNALS:-2000}
 

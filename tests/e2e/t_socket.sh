@@ -18,19 +18,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 h_setup
-OWN_PIDS=()
-# own_down -- stop the processes this file started, then the harness
-own_down() {
-	local rc=$? p
-	set +e
-	for p in "${OWN_PIDS[@]}"; do
-		stop_pid "$p" 35
-		wait "$p" 2>/dev/null
-	done
-	(exit "$rc")
-	h_down
-}
-trap own_down EXIT
+h_own_pids 35
 
 SOCK=$H/run/mxgate.sock         # the path Postfix's :2525 uses
 PORT4=8895                      # inet milter of Postfix's :2540

@@ -956,7 +956,8 @@ END_TEST
 /* ---- a file that changes while it is read is an error, never a partial load ---- */
 
 static const char *hook_target;	/* the file the hook changes */
-static int	 hook_kind;		/* 0 grow, 1 shrink, 2 replace */
+static int	 hook_kind;		/* 0 grow, 1 shrink, 2 replace, 3 replace once */
+static int	 hook_done;		/* kind 3: the replacement was made */
 
 /* change_hook -- between fstat and read: change the target file */
 static void
@@ -975,7 +976,16 @@ change_hook(const char *path)
 		fclose(f);
 	} else if (hook_kind == 1)
 		ck_assert_int_eq(truncate(p, 3), 0);
-	else {
+	else if (hook_kind == 3) {
+		if (hook_done++ > 0)
+			return;
+		(void)snprintf(q, sizeof(q), "%s/replacement", dir);
+		f = fopen(q, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs("c@example.com\n", f);
+		fclose(f);
+		ck_assert_int_eq(rename(q, p), 0);
+	} else {
 		(void)snprintf(q, sizeof(q), "%s/replacement", dir);
 		f = fopen(q, "w");
 		ck_assert_ptr_nonnull(f);
@@ -1020,6 +1030,29 @@ START_TEST(test_changed_while_read)
 }
 END_TEST
 
+/*
+ * a new version renamed into place once, while the old one is read (an
+ * admin's `mv new old` during a reload), is read again: the new one loads
+ */
+START_TEST(test_renamed_while_read)
+{
+	struct diag	 d = DIAG_INIT;
+	struct rules	*r;
+
+	write_file("l.txt", "a@example.com\nb@example.com\n");
+	hook_target = "l.txt";
+	hook_kind = 3;
+	hook_done = 0;
+	file_set_hook(change_hook);
+	r = load("list l file \"l.txt\"\n" R("rcpt in l"), &d);
+	file_set_hook(NULL);
+	ck_assert_msg(r != NULL && d.errors == 0, "%s", buf_str(&d.out));
+	ck_assert_int_eq(hook_done, 2);		/* read twice: old, then new */
+	rules_unref(r);
+	diag_free(&d);
+}
+END_TEST
+
 /* a file whose size says 0 but that reads more (procfs) is refused too */
 START_TEST(test_size_lies)
 {
@@ -1060,6 +1093,7 @@ main(void)
 	tcase_add_test(tc, test_include_errors);
 	tcase_add_loop_test(tc, test_changed_while_read, 0,
 	    sizeof(change_cases) / sizeof(change_cases[0]));
+	tcase_add_test(tc, test_renamed_while_read);
 	tcase_add_test(tc, test_size_lies);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
