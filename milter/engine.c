@@ -114,11 +114,13 @@ arm(int op, int fd, uint32_t events, void *ptr)
 	return epoll_ctl(epfd, op, fd, &ev);
 }
 
-/* conn_close -- the connection is over: its socket, session, slot */
+/*
+ * conn_close -- the connection is over: its socket (closing it takes it
+ * out of the epoll set: it is never duplicated), session, slot
+ */
 static void
 conn_close(struct econn *e)
 {
-	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, e->fd, NULL);
 	(void)close(e->fd);
 	mconn_free(e->m);
 	buf_free(&e->out);
