@@ -467,6 +467,19 @@ parse(struct dns_query *q)
 		(void)strlcpy(q->why, "no answer packet", sizeof(q->why));
 		return;
 	}
+	if (q->rcode != 0 && q->pktlen >= 12 && q->pkt[4] == 0 &&
+	    q->pkt[5] == 0) {
+		/*
+		 * libunbound's own error answer (SERVFAIL from the
+		 * forwarders) carries no question: an rcode, not a
+		 * malformed packet
+		 */
+		memset(&q->ans, 0, sizeof(q->ans));
+		q->ans.rcode = q->rcode;
+		q->ans.qtype = q->type;
+		q->status = DNS_DONE;
+		return;
+	}
 	if (dns_msg_parse(q->pkt, q->pktlen, q->type, &q->ans, &err) == -1) {
 		(void)snprintf(q->why, sizeof(q->why), "malformed answer: %s",
 		    buf_str(&err));

@@ -206,6 +206,57 @@ START_TEST(test_deadline)
 }
 END_TEST
 
+static volatile int	servfail_stop;
+
+/* servfail_thread -- the forwarder answers every query SERVFAIL */
+static void *
+servfail_thread(void *arg)
+{
+	struct sockaddr_in	from;
+	socklen_t		flen;
+	struct timeval		tv = { 0, 100 * 1000 };
+	unsigned char		pkt[512];
+	ssize_t			n;
+
+	(void)arg;
+	(void)setsockopt(silent, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (!servfail_stop) {
+		flen = sizeof(from);
+		n = recvfrom(silent, pkt, sizeof(pkt), 0,
+		    (struct sockaddr *)&from, &flen);
+		if (n < 12)
+			continue;
+		pkt[2] |= 0x80;			/* QR */
+		pkt[3] = (pkt[3] & 0xf0) | 2;	/* SERVFAIL */
+		(void)sendto(silent, pkt, (size_t)n, 0,
+		    (struct sockaddr *)&from, flen);
+	}
+	return NULL;
+}
+
+/*
+ * a forwarder that answers SERVFAIL: the query is done with rcode 2
+ * (libunbound's own answer then carries no question: an rcode, not a
+ * malformed packet)
+ */
+START_TEST(test_servfail)
+{
+	struct dns		*d = engine();
+	struct dns_query	*q;
+	pthread_t		 t;
+
+	servfail_stop = 0;
+	ck_assert_int_eq(pthread_create(&t, NULL, servfail_thread, NULL), 0);
+	ck_assert_int_eq(ask(d, "x.servfail.example", DNS_T_A, &q), DNS_DONE);
+	ck_assert_int_eq(dns_answer(q)->rcode, 2);
+	ck_assert_uint_eq(dns_answer(q)->nrr, 0);
+	dns_release(q);
+	servfail_stop = 1;
+	(void)pthread_join(t, NULL);
+	dns_free(d);
+}
+END_TEST
+
 /*
  * dns_wait_stage: the stage's deadline ends a wait that the query's own
  * would let run on, and marks the stage cut; a wait that ends at the
@@ -330,6 +381,7 @@ main(void)
 	tcase_add_test(tc, test_other_types);
 	tcase_add_test(tc, test_negative);
 	tcase_add_test(tc, test_deadline);
+	tcase_add_test(tc, test_servfail);
 	tcase_add_test(tc, test_stage_deadline);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_race);
