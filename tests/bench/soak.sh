@@ -9,7 +9,7 @@
 # started, mxgate SIGKILLed in the middle of DATA and restarted on its
 # stale socket, storms of SIGHUP/SIGUSR1. The first fault comes after a
 # tenth of the messages (at most 2,000: the warm-up), then one every
-# MESSAGES/60 messages (at least 300), each lasting FAULT_SECS (default
+# MESSAGES/60 messages (at least 1,200: 10 s at RATE 120), each lasting FAULT_SECS (default
 # 10) seconds; the SIGKILL comes in every 4th round only (SOAK_KILL_EVERY)
 # so that one mxgate runs long enough to show whether its RSS and fds stay
 # flat.
@@ -41,7 +41,7 @@ E2E_NAME=soak
 . "$here/../e2e/soaklib.sh"
 count=${1:-100000} sess=${2:-20} rate=${3:-120} dur=${4:-10}
 first=$((count / 10 < 2000 ? count / 10 : 2000))
-every=$((count / 60 > 300 ? count / 60 : 300))
+every=$((count / 60 > 1200 ? count / 60 : 1200))
 h_setup
 trap 'soak_down; h_down' EXIT
 soak_up

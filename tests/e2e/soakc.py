@@ -144,8 +144,10 @@ class Conn:
         self.r, self.w, self.timeout = reader, writer, timeout
 
     async def reply(self):
-        """(code, first line) of the next reply; Lost on EOF or timeout."""
-        first = None
+        """(code, text) of the next reply, where text is its first line
+        (and " ... " and its last line, if it has several); Lost on EOF or
+        timeout."""
+        first = text = None
         while True:
             try:
                 line = await asyncio.wait_for(self.r.readline(), self.timeout)
@@ -161,6 +163,8 @@ class Conn:
         code = first[:3]
         if not (code.isdigit() and len(code) == 3):
             raise Lost("bad reply " + first[:40])
+        if text is not first:
+            return code, first[:150] + " ... " + text[-140:]
         return code, first
 
     async def cmd(self, text):
@@ -225,7 +229,7 @@ class Soak:
         cls = {"2": "accepted", "4": "tempfail", "5": "permfail"}.get(
             code[:1], "noreply")
         variant = self.pattern[i % len(self.pattern)]
-        text = "".join(c if " " <= c <= "~" else "?" for c in text)[:200]
+        text = "".join(c if " " <= c <= "~" else "?" for c in text)[:300]
         self.out.write(f"{self.a.tag}-{i}\t{variant}\t{src}\t{stage}\t{code}\t"
                        f"{cls}\t{qid or '-'}\t{t_data:.3f}\t{time.time():.3f}\t"
                        f"{text}\n")

@@ -18,7 +18,8 @@ delivery. Counts, printed one a line:
          delivered, or refused with a 5xx (must be 0)
 
 and, for the record: the outcomes per class and stage, the 4xx replies by
-code, messages refused with a 4xx but delivered all the same (the client
+code and by whom (mxgate's carry a "(ref REF)"; Postfix's own, when mxgate
+is unreachable, do not), messages refused with a 4xx but delivered all the same (the client
 would send them twice), messages that got no reply but were delivered,
 and the messages in DATA (DATA sent, final reply not yet seen) at a kill.
 The last line is machine-readable:
@@ -68,6 +69,7 @@ def main():
     stages = collections.Counter()
     codes = collections.Counter()
     lost = collections.Counter()
+    who = collections.Counter()
     lost_ex, dup_ex = [], []
     dup = noreply_delivered = in_data = 0
     in_data_cls = collections.Counter()
@@ -84,6 +86,9 @@ def main():
             stages[f"{cls} at {stage}"] += 1
             if cls == "tempfail":
                 codes[" ".join(p[9].split()[:2])] += 1
+                # mxgate's replies carry a ref; Postfix's own (mxgate
+                # unreachable: milter_default_action) do not
+                who["mxgate" if "(ref " in p[9] else "postfix"] += 1
             qids = by_mid.get(mid + "@soak.test", set())
             got = bool(qids & delivered)
             if cls == "accepted" and not got:
@@ -111,6 +116,8 @@ def main():
           + ", ".join(f"{k} {v}" for k, v in sorted(stages.items())))
     print("4xx replies: "
           + ", ".join(f"{k} x{v}" for k, v in codes.most_common(12)))
+    print(f"4xx from mxgate (a reply with a ref): {who['mxgate']}; from Postfix"
+          f" itself (mxgate unreachable or gone): {who['postfix']}")
     print(f"delivered: {len(delivered)} queue ids "
           f"(of them with mxgate's decision: {len(delivered & decided)})")
     print(f"delivered without mxgate's decision: {len(undecided)}"

@@ -23,8 +23,8 @@
 #   sigkill-mid-data  a probe message streams its body slowly; mxgate is
 #                     SIGKILLed while the probe is in DATA, then restarted
 #                     on its stale socket (no rm: lib.sh's start removes it)
-#   reload-storm      SOAK_STORM (default 200) SIGHUP/SIGUSR1, mixed, at
-#                     random gaps of 0-10 ms
+#   reload-storm      SOAK_STORM (default 200) SIGHUP/SIGUSR1, mixed, in
+#                     groups of 1-3 back to back, 0-9 ms apart
 # SOAK_KILL_EVERY=K: the SIGKILL only in every K-th round (default 1:
 # every round), so that one mxgate lives long enough to watch its RSS.
 # SOAK_RATE, SOAK_PER_CONN, SOAK_SLOW_EVERY: soakc.py's --rate (default
@@ -411,17 +411,20 @@ fault_sigkill_mid_data() {
 	say "  probe $n: $(reply_to "$(cat "$out")" "second half" | head -n1); mxgate restarted (pid $MXPID)"
 }
 
-# fault_reload_storm -- SOAK_STORM signals, HUP and USR1 mixed, 0-10 ms apart
+# fault_reload_storm -- SOAK_STORM signals, SIGHUP and SIGUSR1 mixed at
+# random: one to three back to back (the race that stops libmilter's
+# engine), then a random pause of 0-9 ms
 fault_reload_storm() {
-	local i
+	local i=0 j
 	SOAK_STORMS=$((SOAK_STORMS + 1))
-	for ((i = 0; i < ${SOAK_STORM:-200}; i++)); do
-		alive "$MXPID" || break
-		if ((RANDOM % 2)); then
-			kill -HUP "$MXPID" 2>/dev/null || true
-		else
-			kill -USR1 "$MXPID" 2>/dev/null || true
-		fi
+	while ((i < ${SOAK_STORM:-200})) && alive "$MXPID"; do
+		for ((j = RANDOM % 3; j >= 0 && i < ${SOAK_STORM:-200}; j--, i++)); do
+			if ((RANDOM % 2)); then
+				kill -HUP "$MXPID" 2>/dev/null || true
+			else
+				kill -USR1 "$MXPID" 2>/dev/null || true
+			fi
+		done
 		sleep "0.00$((RANDOM % 10))"
 	done
 	soak_for 1
