@@ -23,7 +23,10 @@ is unreachable, do not), messages refused with a 4xx but delivered all the same 
 would send them twice), messages that got no reply but were delivered,
 and the messages in DATA (DATA sent, final reply not yet seen) at a kill.
 The last line is machine-readable:
-  RESULT sent=N delivered=N undecided=N lost=N dup=N in_data_at_kill=N
+  RESULT sent=N delivered=N undecided=N lost=N dup=N in_data_at_kill=N reused=N
+where reused counts queue ids that cleanup gave to more than one message
+(with short queue ids they come back; the soak sets long ones), for which
+the per-queue-id counts would not be exact.
 """
 import collections
 import os
@@ -34,8 +37,10 @@ DECISION = os.environ.get("SOAK_DECISION", r"Authentication-Results: mx\.e2e\.te
 
 
 def read_maillog(path):
-    """(message-id -> set of qids, decided qids, delivered qids)"""
+    """(message-id -> set of qids, decided qids, delivered qids, qids
+    that cleanup gave to more than one message)"""
     by_mid = collections.defaultdict(set)
+    mids_of = collections.defaultdict(set)
     decided, delivered = set(), set()
     re_mid = re.compile(r"cleanup\[\d+\]: ([0-9A-Za-z]+): message-id=<([^>]*)>")
     re_dec = re.compile(r" ([0-9A-Za-z]+): milter-header-warning: header "
@@ -46,6 +51,7 @@ def read_maillog(path):
             m = re_mid.search(line)
             if m:
                 by_mid[m.group(2)].add(m.group(1))
+                mids_of[m.group(1)].add(m.group(2))
                 continue
             m = re_dec.search(line)
             if m:
@@ -54,13 +60,14 @@ def read_maillog(path):
             m = re_sent.search(line)
             if m:
                 delivered.add(m.group(1))
-    return by_mid, decided, delivered
+    reused = {q for q, mids in mids_of.items() if len(mids) > 1}
+    return by_mid, decided, delivered, reused
 
 
 def main():
     if len(sys.argv) not in (3, 4):
         sys.exit("usage: soakcount.py RESULTS.tsv MAILLOG [KILLS]")
-    by_mid, decided, delivered = read_maillog(sys.argv[2])
+    by_mid, decided, delivered, reused = read_maillog(sys.argv[2])
     kills = []
     if len(sys.argv) == 4 and os.path.exists(sys.argv[3]):
         with open(sys.argv[3], encoding="ascii") as f:
@@ -134,8 +141,12 @@ def main():
     print(f"SIGKILLs: {len(kills)}; messages in DATA at a SIGKILL: {in_data}"
           + (" (" + ", ".join(f"{k} x{v}" for k, v in sorted(in_data_cls.items()))
              + ")" if in_data else ""))
+    if reused:
+        print(f"WARNING: {len(reused)} queue ids were given to several messages:"
+              " the counts above are not exact for them (Postfix needs"
+              " enable_long_queue_ids = yes)")
     print(f"RESULT sent={sent} delivered={len(delivered)} undecided={len(undecided)}"
-          f" lost={n_lost} dup={dup} in_data_at_kill={in_data}")
+          f" lost={n_lost} dup={dup} in_data_at_kill={in_data} reused={len(reused)}")
 
 
 if __name__ == "__main__":

@@ -234,9 +234,13 @@ soak_up() {
 	h_postfix_up
 	# no tarpit: a client whose connection keeps getting 4xx (a DNS list
 	# failure is per connection) would otherwise slow down to 1 message
-	# in 3 s, and be cut off after 20 errors
+	# in 3 s, and be cut off after 20 errors. Long queue ids: a short
+	# one (inode and microseconds) comes back within a few thousand
+	# messages, and the accounting ties deliveries and decisions to
+	# messages by queue id.
 	postconf -c "$PF" -e "smtpd_error_sleep_time = 0" \
-	    "smtpd_soft_error_limit = 1000" "smtpd_hard_error_limit = 1000"
+	    "smtpd_soft_error_limit = 1000" "smtpd_hard_error_limit = 1000" \
+	    "enable_long_queue_ids = yes"
 	nsx postfix -c "$PF" reload >/dev/null 2>&1
 	E2E_DNS=127.0.0.1@5301,127.0.0.1@5302 h_mxgate_conf \
 	    "store = redis://127.0.0.1:6390/0" "dns_timeout = 3s" \

@@ -40,6 +40,7 @@ check_grep "no message delivered without mxgate's decision" '^delivered without 
 check_grep "no message lost" '^lost \(neither delivered nor refused with a 4xx the client saw\): 0$' \
 	"$(cat "$H/log/count")"
 check "no message both refused with a 4xx and delivered" test "$(soak_field dup)" -eq 0
+check "every queue id belongs to one message (the counts are exact)" test "$(soak_field reused)" -eq 0
 check "every fault ran ($SOAK_FAULTS_DONE of ${#SOAK_FAULTS[@]})" test "$SOAK_FAULTS_DONE" -ge "${#SOAK_FAULTS[@]}"
 check "SIGKILL mid-DATA: the probe in DATA got a 4xx ($SOAK_PROBE_4XX of $SOAK_PROBES)" \
 	test "$SOAK_PROBES" -ge 1 -a "$SOAK_PROBE_4XX" -eq "$SOAK_PROBES"
