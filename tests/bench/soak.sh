@@ -36,7 +36,7 @@
 # (python3-dkim) and redis-server.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-E2E_NAME=soak
+E2E_NAME=soak	# lib.sh prints it in PASS/FAIL lines
 . "$here/../e2e/lib.sh"
 . "$here/../e2e/soaklib.sh"
 count=${1:-100000} sess=${2:-20} rate=${3:-120} dur=${4:-10}

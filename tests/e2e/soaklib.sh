@@ -8,21 +8,25 @@
 #   DMARC p=reject, the DNS list bl.example); two fault relays in front of
 #   it (faultdns.py, 127.0.0.1:5301 "a" and :5302 "b"), mxgate's two
 #   dns_forwarders; redis-server (lib.sh h_redis) as mxgate's store;
-#   Postfix (lib.sh, milter_default_action = tempfail); mxgate with rules
+#   Postfix (lib.sh, milter_default_action = tempfail; no error tarpit,
+#   long queue ids: see soak_up); mxgate with rules
 #   doing everything default.rules does (connection limits, a DNS list
 #   with on_error tempfail, SPF, DKIM, DMARC) plus a tight per-client
 #   limit for one sender domain, all counters in Redis.
 # soak_run COUNT SESSIONS FIRST EVERY DUR then sends COUNT messages with
-# soakc.py while faults come one after another, the first when FIRST
-# messages are done, the next EVERY messages later, in this order, round
-# and round until the client is done:
+# soakc.py while faults come one after another: fault k (from 0) starts
+# once FIRST + k * EVERY messages are done (at once, if the one before
+# ran past that), in this order, round and round until the client is
+# done:
 #   dns-server-down   relay "a" black-holes every query for DUR s
 #   servfail-bursts   both relays answer SERVFAIL to everything, 3 bursts
 #   list-blackhole    both relays black-hole the DNS list's zone for DUR s
 #   redis-down        Redis stopped for DUR s, then started
 #   sigkill-mid-data  a probe message streams its body slowly; mxgate is
-#                     SIGKILLed while the probe is in DATA, then restarted
-#                     on its stale socket (no rm: lib.sh's start removes it)
+#                     SIGKILLed while the probe and (waiting up to 8 s for
+#                     one) a slow message of the client are in DATA, then
+#                     restarted on its stale socket (no rm: lib.sh's start
+#                     removes it)
 #   reload-storm      SOAK_STORM (default 200) SIGHUP/SIGUSR1, mixed, in
 #                     groups of 1-3 back to back, 0-9 ms apart
 # SOAK_KILL_EVERY=K: the SIGKILL only in every K-th round (default 1:
@@ -39,7 +43,8 @@
 # (mxgate exits nobody caused: each restarted, logged "UNEXPECTED"),
 # SOAK_RESTART_FAIL (restarts refused on the stale socket: then the file
 # is removed and it starts again), SOAK_RESULT (soakcount.py's RESULT
-# line), SOAK_STORMS (reload storms sent).
+# line), SOAK_STORMS (reload storms sent), SOAK_FAULTS_DONE (faults
+# started, skipped SIGKILLs included).
 
 SOAK_PY=/usr/bin/python3
 SOAK_DNSPIDS=()
@@ -51,7 +56,6 @@ SOAK_PROBES=0
 SOAK_PROBE_4XX=0
 SOAK_EXITS=0
 SOAK_RESTART_FAIL=0
-SOAK_RESTARTS=0
 SOAK_STORMS=0
 SOAK_RESULT=
 SOAK_FAULTS_DONE=0
@@ -405,7 +409,6 @@ fault_sigkill_mid_data() {
 	wait "$MXPID" 2>/dev/null || true
 	SOAK_KILLS=$((SOAK_KILLS + 1))
 	soak_mx_start
-	SOAK_RESTARTS=$((SOAK_RESTARTS + 1))
 	wait "$pid" 2>/dev/null || true
 	SOAK_PROBEPIDS=()
 	# the reply to the final dot (sent with the body's second half)
