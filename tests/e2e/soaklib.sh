@@ -252,9 +252,10 @@ soak_up() {
 	soak_mx_start
 }
 
-# soak_down -- stop what soak_up and soak_run started (then h_down)
+# soak_down -- stop what soak_up and soak_run started (then h_down);
+# returns the status it was called with (an EXIT trap passes it on)
 soak_down() {
-	local p
+	local rc=$? p
 	for p in "$SOAK_SAMPLERPID" "$SOAK_CLIENTPID" "${SOAK_PROBEPIDS[@]}" \
 	    "${SOAK_DNSPIDS[@]}"; do
 		[[ -n $p ]] || continue
@@ -262,6 +263,7 @@ soak_down() {
 		wait "$p" 2>/dev/null || true
 	done
 	SOAK_SAMPLERPID='' SOAK_CLIENTPID='' SOAK_PROBEPIDS=() SOAK_DNSPIDS=()
+	return "$rc"
 }
 
 # soak_sample -- one line: time, messages done, mxgate's pid, RSS, fds
