@@ -25,6 +25,9 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
+import smtpline  # noqa: E402 (after the line above)
+
 TIMEOUT = 60.0          # seconds for one reply
 
 
@@ -34,20 +37,11 @@ class Session:
     def __init__(self, host, port, source):
         self.sock = socket.create_connection((host, port), TIMEOUT,
                                              source_address=(source, 0))
-        self.buf = b""
+        self.lines = smtpline.Reader(self.sock)
 
     def reply(self):
         """One (possibly multi-line) reply: (code, last line as text)."""
-        while True:
-            while b"\n" not in self.buf:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    raise ConnectionError("closed by the server")
-                self.buf += chunk
-            line, self.buf = self.buf.split(b"\n", 1)
-            text = line.rstrip(b"\r").decode("latin-1")
-            if not (len(text) >= 4 and text[3] == "-"):
-                return text[:3], text
+        return self.lines.reply()
 
     def cmd(self, text):
         """Send one command; its reply."""

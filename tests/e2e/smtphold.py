@@ -26,9 +26,8 @@ import socket
 import sys
 import time
 
-
-class Closed(Exception):
-    """The server closed the connection."""
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
+import smtpline  # noqa: E402 (after the line above)
 
 
 class Session:
@@ -40,21 +39,11 @@ class Session:
         self.sock.settimeout(60)
         self.sock.bind((source, 0))
         self.sock.connect((host, port))
-        self.buf = b""
+        self.lines = smtpline.Reader(self.sock)
 
     def reply(self):
         """Read and print one (possibly multi-line) reply; its code."""
-        while True:
-            while b"\n" not in self.buf:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    raise Closed()
-                self.buf += chunk
-            line, self.buf = self.buf.split(b"\n", 1)
-            text = line.rstrip(b"\r").decode("latin-1")
-            print("<- " + text, flush=True)
-            if not (len(text) >= 4 and text[3] == "-"):
-                return text[:3]
+        return self.lines.reply(lambda t: print("<- " + t, flush=True))[0]
 
     def cmd(self, text):
         """Send one command, print it and its reply; the reply code."""
@@ -114,7 +103,7 @@ def main():
         return 3
     try:
         run(s, args[2], args[3], max_seconds)
-    except Closed:
+    except smtpline.Closed:
         print("== closed", flush=True)
     except OSError as e:
         print("== error %s" % e, flush=True)

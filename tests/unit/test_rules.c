@@ -959,11 +959,26 @@ static const char *hook_target;	/* the file the hook changes */
 static int	 hook_kind;		/* 0 grow, 1 shrink, 2 replace, 3 replace once */
 static int	 hook_done;		/* kind 3: the replacement was made */
 
+/* rename_over -- a new file with text, renamed over p */
+static void
+rename_over(const char *p, const char *text)
+{
+	char	q[256];
+	FILE	*f;
+
+	(void)snprintf(q, sizeof(q), "%s/replacement", dir);
+	f = fopen(q, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	ck_assert_int_eq(rename(q, p), 0);
+}
+
 /* change_hook -- between fstat and read: change the target file */
 static void
 change_hook(const char *path)
 {
-	char	p[256], q[256];
+	char	p[256];
 	FILE	*f;
 
 	if (hook_target == NULL || strstr(path, hook_target) == NULL)
@@ -977,22 +992,10 @@ change_hook(const char *path)
 	} else if (hook_kind == 1)
 		ck_assert_int_eq(truncate(p, 3), 0);
 	else if (hook_kind == 3) {
-		if (hook_done++ > 0)
-			return;
-		(void)snprintf(q, sizeof(q), "%s/replacement", dir);
-		f = fopen(q, "w");
-		ck_assert_ptr_nonnull(f);
-		fputs("c@example.com\n", f);
-		fclose(f);
-		ck_assert_int_eq(rename(q, p), 0);
-	} else {
-		(void)snprintf(q, sizeof(q), "%s/replacement", dir);
-		f = fopen(q, "w");
-		ck_assert_ptr_nonnull(f);
-		fputs("# same size?\n", f);
-		fclose(f);
-		ck_assert_int_eq(rename(q, p), 0);
-	}
+		if (hook_done++ == 0)
+			rename_over(p, "c@example.com\n");
+	} else
+		rename_over(p, "# same size?\n");
 }
 
 static const struct {
