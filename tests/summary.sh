@@ -30,10 +30,13 @@ for trs in "$b"/tests/**/*.trs; do
 	fi
 	pass=$((pass + p)); fail=$((fail + f))
 done
-if [ -f "$b/tests/fuzz-smoke.log" ]; then
-	fp=$(grep -c '^PASS' "$b/tests/fuzz-smoke.log" || true)
-	ff=$(grep -c '^FAIL' "$b/tests/fuzz-smoke.log" || true)
-	[ "$ff" -gt 0 ] && { echo "---- fuzz smoke"; grep -A20 '^FAIL' "$b/tests/fuzz-smoke.log" | head -60; }
+# the fuzz smoke and the package test: one PASS or FAIL line per check
+for log in "$b/tests/fuzz-smoke.log" "$b/tests/pkg.log"; do
+	[ -f "$log" ] || continue
+	fp=$(grep -c '^PASS' "$log" || true)
+	ff=$(grep -c '^FAIL' "$log" || true)
+	grep -m1 '^SKIP' "$log" | sed "s|^|${log#"$b"/}: |"
+	[ "$ff" -gt 0 ] && { echo "---- ${log#"$b"/}"; grep -A20 '^FAIL' "$log" | head -60; }
 	pass=$((pass + fp)); fail=$((fail + ff))
-fi
+done
 echo "$pass passed, $fail failed"
