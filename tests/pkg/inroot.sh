@@ -162,7 +162,8 @@ cp -p "$T/rules.good" "$rules"
 # Postfix in the mxgate group
 sed "s|^# socket = .*|socket = unix:/var/spool/postfix/mxgate/mxgate.sock|;
     s|^# pid_file = .*|pid_file = /run/mxgate/chroot.pid|;
-    s|^# rules = .*|rules = $rules|" "$conf" >/run/mxgate/chroot.conf
+    s|^# rules = .*|rules = $rules|;
+    s|^# state_file =.*|state_file = /var/lib/mxgate/counters|" "$conf" >/run/mxgate/chroot.conf
 usermod -a -G mxgate postfix
 setpriv --reuid="$user" --regid="$group" --init-groups -- \
     mxgate -f -c /run/mxgate/chroot.conf >>"$T/steps.log" 2>&1 &
@@ -174,6 +175,8 @@ check "Postfix's user reaches the socket in /var/spool/postfix/mxgate" \
 expect "... and another user does not" \
     bash -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups -- perl $T/optneg.pl /var/spool/postfix/mxgate/mxgate.sock"
 kill -TERM "$chrootd"; wait "$chrootd"
+expect "... which saved its counters in /var/lib/mxgate at stop" \
+    test "$(stat -c %U /var/lib/mxgate/counters 2>/dev/null)" = mxgate
 
 kill -TERM "$main"
 wait "$main"
@@ -203,8 +206,8 @@ check "remove (dpkg -r)" dpkg -r mxgate
 expect "program gone" test ! -e /usr/sbin/mxgate
 expect "configuration kept, with the edit" \
     bash -c "[ -f $conf ] && grep -qx '# edited by the admin (package test)' $rules"
-expect "state directory and user kept" \
-    bash -c "[ -d /var/lib/mxgate ] && getent passwd mxgate >/dev/null"
+expect "state (/var/lib/mxgate/counters) and user kept" \
+    bash -c "[ -f /var/lib/mxgate/counters ] && getent passwd mxgate >/dev/null"
 check "purge (dpkg -P)" dpkg -P mxgate
 expect "configuration gone (/etc/mxgate)" test ! -e /etc/mxgate
 expect "state gone (/var/lib/mxgate, /run/mxgate, /var/spool/postfix/mxgate)" \
