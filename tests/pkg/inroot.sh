@@ -65,8 +65,7 @@ daemon_pids() {
 optneg() { perl "$T/optneg.pl" "$1"; }
 # logged TEXT -- syslog has a line with TEXT (waits up to 5 s)
 logged() {
-	local i
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		grep -qF -- "$1" "$T/syslog.log" && return 0
 		sleep 0.1
 	done
@@ -133,7 +132,7 @@ expect "ExecStart as $user: socket $sock" test -S "$sock"
 expect "socket owned by mxgate:mxgate, mode 660" \
     test "$(stat -c '%U:%G %a' "$sock" 2>/dev/null)" = "mxgate:mxgate 660"
 expect "the daemon runs as mxgate (real, effective, saved uid $uid)" \
-    grep -qE "^Uid:[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid\$" "/proc/$main/status"
+    grep -qE "^Uid:[[:space:]]+${uid}[[:space:]]+${uid}[[:space:]]+${uid}[[:space:]]+${uid}\$" "/proc/$main/status"
 expect "it logged its start to syslog" logged "mxgate ${v1%%[-+~]*} starting"
 check "it answers a milter negotiation" optneg "$sock"
 
