@@ -426,7 +426,7 @@ count(struct report *r, const struct logline *l)
 static int
 fill(struct lreader *lr)
 {
-	int	n;
+	int	n, zerr;
 
 	if (lr->off > 0) {
 		memmove(lr->buf, lr->buf + lr->off, lr->len - lr->off);
@@ -436,8 +436,13 @@ fill(struct lreader *lr)
 	n = gzread(lr->gz, lr->buf + lr->len, (unsigned)(READ_CAP - lr->len));
 	if (n < 0)
 		return -1;
-	if (n == 0)
+	if (n == 0) {
+		/* a gzip file cut short ends as Z_BUF_ERROR, not as an error */
+		(void)gzerror(lr->gz, &zerr);
+		if (zerr == Z_BUF_ERROR)
+			return -1;
 		lr->eof = 1;
+	}
 	lr->len += (size_t)n;
 	return 0;
 }
@@ -510,6 +515,9 @@ read_lines(struct report *r, struct lreader *lr, const char *name,
 	logline_free(&l);
 	if (rc == -1) {
 		msg = gzerror(lr->gz, &zerr);
+		/* zlib names the file "<fd:N>": the caller's name is better */
+		if (strncmp(msg, "<fd:", 4) == 0 && strstr(msg, ": ") != NULL)
+			msg = strstr(msg, ": ") + 2;
 		fprintf(stderr, "mxgatectl: report: %s: %s\n", name,
 		    zerr == Z_ERRNO ? strerror(errno) : msg);
 		return EX_DATAERR;

@@ -292,7 +292,8 @@ static void
 draw_bars(const struct chart *c, struct buf *out)
 {
 	double		sw = (double)(CHART_W - PLOT_L - PLOT_R) / (double)c->nslots;
-	double		bw = sw * 0.8 < 1 ? 1 : sw * 0.8, x, y, h;
+	double		bw = sw * 0.8 < 1 ? 1 : sw * 0.8 > 40 ? 40 : sw * 0.8;
+	double		x, y, h;
 	const struct bar *b;
 	size_t		i, s;
 
@@ -306,7 +307,8 @@ draw_bars(const struct chart *c, struct buf *out)
 			h = (double)b->n[s] * PLOT_H / (double)c->top;
 			y -= h;
 			buf_printf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
-			    "height=\"%.2f\" fill=\"%s\"><title>", x, y, bw, h,
+			    "height=\"%.2f\" fill=\"%s\" stroke=\"#fff\" "
+			    "stroke-width=\"0.5\"><title>", x, y, bw, h,
 			    s < NCOLOURS ? colours[s] : other_colour);
 			buf_append(out, b->label, b->label_len);
 			buf_puts(out, " ");
