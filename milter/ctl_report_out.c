@@ -221,19 +221,40 @@ text_table(const struct section *s, struct buf *out)
 	free(v);
 }
 
+/* rule_width -- the rule column of the refs: the longest rule shown, and 2 */
+static size_t
+rule_width(struct rp_ref **v, size_t n)
+{
+	struct buf	k = BUF_INIT;
+	size_t		i, w = 6;
+
+	for (i = 0; i < n; i++) {
+		buf_reset(&k);
+		log_escape(&k, v[i]->rule);
+		if (k.len + 2 > w)
+			w = k.len + 2 < KEY_MAX ? k.len + 2 : KEY_MAX;
+	}
+	buf_free(&k);
+	return w;
+}
+
 /* text_refs -- the most recent deferrals, newest first */
 static void
 text_refs(const struct report *r, struct buf *out)
 {
 	struct rp_ref	**v = xreallocarray(NULL, r->nrefs + 1, sizeof(*v));
-	size_t		  i, start;
+	size_t		  i, start, w;
 
 	ctl_report_refs(r, v);
+	w = rule_width(v, r->nrefs);
 	buf_printf(out, "\nmost recent deferrals (newest first, at most %zu)\n",
 	    r->top);
-	if (r->nrefs > 0)
-		buf_puts(out, "  time                 ref           stage    "
-		    "rule                      client\n");
+	if (r->nrefs > 0) {
+		start = out->len;
+		buf_puts(out, "  time                 ref           stage    rule");
+		pad(out, start, 46 + w);
+		buf_puts(out, "client\n");
+	}
 	for (i = 0; i < r->nrefs; i++) {
 		start = out->len;
 		buf_puts(out, "  ");
@@ -246,7 +267,7 @@ text_refs(const struct report *r, struct buf *out)
 		pad(out, start, 45);
 		buf_putc(out, ' ');
 		log_escape(out, v[i]->rule);
-		pad(out, start, 71);
+		pad(out, start, 45 + w);
 		buf_putc(out, ' ');
 		log_escape(out, v[i]->client_name);
 		buf_putc(out, '[');
