@@ -104,6 +104,11 @@ expect "unit enabled (multi-user.target.wants)" \
 expect "start asked of policy-rc.d and denied: not running" \
     bash -c "grep -qx 'mxgate.service start' $T/policy-rc.d.log && [ -z '$(daemon_pids)' ]"
 check "mxgate -n passes on the shipped configuration" mxgate -n
+expect "mxgatectl and its manual page installed" \
+    test -x /usr/sbin/mxgatectl -a -f /usr/share/man/man8/mxgatectl.8.gz
+expect "mxgatectl report counts a decision line from standard input" \
+    bash -c "echo '2026-12-02T09:10:11+00:00 mx1 mxgate[1]: NOQUEUE: ref=R rule=r stage=connect action=tempfail client=x[192.0.2.1]' |
+        mxgatectl --json report | grep -q '\"tempfail\": 1,'"
 check "systemd-analyze verify accepts the installed unit" \
     systemd-analyze verify --man=no "$unit"
 level=$(systemd-analyze security --offline=true "$unit" 2>/dev/null |
@@ -202,7 +207,7 @@ check "mxgate -n passes on the kept configuration" mxgate -n
 
 # --- remove, purge ----------------------------------------------------------
 check "remove (dpkg -r)" dpkg -r mxgate
-expect "program gone" test ! -e /usr/sbin/mxgate
+expect "programs gone" test ! -e /usr/sbin/mxgate -a ! -e /usr/sbin/mxgatectl
 expect "configuration kept, with the edit" \
     bash -c "[ -f $conf ] && grep -qx '# edited by the admin (package test)' $rules"
 expect "state (/var/lib/mxgate/counters) and user kept" \

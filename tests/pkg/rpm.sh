@@ -146,13 +146,15 @@ check_files() {
 	if [[ ${#missing[@]} -eq 0 ]]; then ok "$what"
 	else bad "$what" "missing ${missing[*]}"; fi
 }
-check_files "the binary /usr/sbin/mxgate" /usr/sbin/mxgate
+check_files "the binaries /usr/sbin/mxgate, /usr/sbin/mxgatectl" \
+	/usr/sbin/mxgate /usr/sbin/mxgatectl
 check_files "the unit /usr/lib/systemd/system/mxgate.service" \
 	/usr/lib/systemd/system/mxgate.service
 check_files "the tmpfiles.d entry /usr/lib/tmpfiles.d/mxgate.conf" \
 	/usr/lib/tmpfiles.d/mxgate.conf
-check_files "the manual pages mxgate.8, mxgate.conf.5, mxgate.rules.5" \
+check_files "the manual pages mxgate.8, mxgatectl.8, mxgate.conf.5, mxgate.rules.5" \
 	'/usr/share/man/man8/mxgate\.8(\.gz|\.bz2|\.xz|\.zst)?' \
+	'/usr/share/man/man8/mxgatectl\.8(\.gz|\.bz2|\.xz|\.zst)?' \
 	'/usr/share/man/man5/mxgate\.conf\.5(\.gz|\.bz2|\.xz|\.zst)?' \
 	'/usr/share/man/man5/mxgate\.rules\.5(\.gz|\.bz2|\.xz|\.zst)?'
 check_files "README.md and the examples in /usr/share/doc/mxgate" \
