@@ -559,17 +559,24 @@ read_file(struct report *r, const char *path)
 
 /* --- options ----------------------------------------------------------- */
 
-/* report_usage -- the command's synopsis on standard error; EX_USAGE */
+/* report_synopsis -- the command's synopsis */
+static void
+report_synopsis(FILE *f)
+{
+	fprintf(f, "usage: mxgatectl [--json] report [--since T] [--until T] "
+	    "[--html FILE] [-n N] [LOGFILE...]\n"
+	    "  T: 2026-12-02, 2026-12-02T09:00[:SS][Z|+HH:MM], or 7d, 24h, "
+	    "30m, 90s before now\n");
+}
+
+/* report_usage -- why, and the synopsis, on standard error; EX_USAGE */
 static int
 report_usage(const char *why, const char *arg)
 {
 	if (why != NULL)
 		fprintf(stderr, "mxgatectl: report: %s%s%s\n", why,
 		    arg != NULL ? ": " : "", arg != NULL ? arg : "");
-	fprintf(stderr, "usage: mxgatectl [--json] report [--since T] "
-	    "[--until T] [--html FILE] [-n N] [LOGFILE...]\n"
-	    "  T: 2026-12-02, 2026-12-02T09:00[:SS][Z|+HH:MM], or 7d, 24h, "
-	    "30m, 90s before now\n");
+	report_synopsis(stderr);
 	return EX_USAGE;
 }
 
@@ -611,7 +618,7 @@ is_opt(const char *arg, const char *name)
 	return strncmp(arg, name, len) == 0 && (arg[len] == '\0' || arg[len] == '=');
 }
 
-/* one_option -- the option at argv[*i] into r; 0 or EX_USAGE */
+/* one_option -- the option at argv[*i] into r; 0, EX_USAGE, or -1 after -h */
 static int
 one_option(struct report *r, int argc, char **argv, int *i)
 {
@@ -621,6 +628,10 @@ one_option(struct report *r, int argc, char **argv, int *i)
 	if (strcmp(arg, "--json") == 0) {
 		r->json = 1;
 		return 0;
+	}
+	if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+		report_synopsis(stdout);
+		return -1;
 	}
 	if (is_opt(arg, "--since") || is_opt(arg, "--until")) {
 		if ((v = opt_value(argc, argv, i, arg[2] == 's' ? "--since" :
@@ -662,7 +673,7 @@ parse_args(struct report *r, int argc, char **argv, int *first)
 		if (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)
 			break;
 		if ((rc = one_option(r, argc, argv, &i)) != 0)
-			return rc;
+			return rc;	/* -1: -h, answered */
 	}
 	if (r->has_since && r->has_until && r->until <= r->since)
 		return report_usage("--until is not after --since", NULL);
@@ -746,7 +757,7 @@ ctl_report(int argc, char **argv, int json)
 	r.json = json;
 	r.top = TOP_DEFAULT;
 	if ((rc = parse_args(&r, argc, argv, &first)) != 0)
-		return rc;
+		return rc == -1 ? 0 : rc;
 	tbl_init(&r.rules);
 	tbl_init(&r.lists);
 	tbl_init(&r.logins);

@@ -191,27 +191,27 @@ lit(struct cur *c, char ch)
 	return 0;
 }
 
-/* frac -- ".DIGITS" (up to 9), as microseconds; nothing is fine too */
+/* frac -- ".DIGITS" (1 to 9 of them) as microseconds; nothing is fine too */
 static int
 frac(struct cur *c, uint32_t *usec)
 {
-	uint32_t	v = 0, scale = 100000;
-	size_t		n = 0;
+	const char	*d;
+	uint64_t	 v;
+	size_t		 n;
 
 	*usec = 0;
 	if (c->p >= c->end || *c->p != '.')
 		return 0;
-	c->p++;
-	while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
-		if (++n > 9)
-			return -1;
-		v += (uint32_t)(*c->p - '0') * scale;
-		scale /= 10;
-		c->p++;
-	}
-	if (n == 0)
+	for (d = ++c->p; c->p < c->end && *c->p >= '0' && *c->p <= '9'; c->p++)
+		;
+	n = (size_t)(c->p - d);
+	if (n > 9 || num_parse(d, n, 0, 999999999, &v) == -1)
 		return -1;
-	*usec = v;
+	for (; n < 6; n++)
+		v *= 10;
+	for (; n > 6; n--)
+		v /= 10;
+	*usec = (uint32_t)v;
 	return 0;
 }
 

@@ -102,6 +102,7 @@ expect_rc() {
 }
 expect_rc "no command" 64 "usage: mxgatectl" "$MXGATECTL"
 expect_rc "-h lists the commands" 0 "report \[--since T\]" "$MXGATECTL" -h
+expect_rc "report -h" 0 "usage: mxgatectl \[--json\] report" "$MXGATECTL" report -h
 expect_rc "unknown command" 64 "unknown command: frob" "$MXGATECTL" frob
 for c in status reload limit explain ref; do
 	expect_rc "$c" 69 "mxgatectl: $c: not implemented yet" "$MXGATECTL" -c /nonexistent "$c"

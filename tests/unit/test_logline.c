@@ -217,6 +217,40 @@ START_TEST(test_prefixes)
 }
 END_TEST
 
+/* fractions of a second: 1 to 9 digits, as microseconds */
+START_TEST(test_fraction)
+{
+	static const struct {
+		const char	*frac;
+		int		 ok;
+		uint32_t	 usec;
+	} c[] = {
+		{ ".5", 1, 500000 }, { ".123456", 1, 123456 },
+		{ ".123456789", 1, 123456 }, { ".000001", 1, 1 },
+		{ ".", 0, 0 }, { ".1234567890", 0, 0 },
+	};
+	struct logline	l;
+	char		line[256];
+	size_t		i;
+	int		n;
+
+	logline_init(&l);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		n = snprintf(line, sizeof(line), "2026-12-02T09:10:11%sZ mx1 "
+		    "mxgate[1]: Q: ref=R rule=r stage=connect action=tempfail "
+		    "client=x[192.0.2.1]", c[i].frac);
+		ck_assert(n > 0 && (size_t)n < sizeof(line));
+		ck_assert_int_eq(parse(&l, line, (size_t)n, NULL),
+		    c[i].ok ? LOGLINE_DECISION : LOGLINE_MALFORMED);
+		if (c[i].ok) {
+			ck_assert_uint_eq(l.usec, c[i].usec);
+			ck_assert_int_eq(l.time, T0);
+		}
+	}
+	logline_free(&l);
+}
+END_TEST
+
 /* classic timestamps are local time: a POSIX TZ rule needs no tzdata */
 START_TEST(test_local_zone)
 {
@@ -434,6 +468,7 @@ main(void)
 	tcase_add_loop_test(tc, test_values, 0, sizeof(values) / sizeof(values[0]));
 	tcase_add_loop_test(tc, test_prefixes, 0,
 	    sizeof(prefixes) / sizeof(prefixes[0]));
+	tcase_add_test(tc, test_fraction);
 	tcase_add_test(tc, test_local_zone);
 	tcase_add_loop_test(tc, test_others, 0, sizeof(others) / sizeof(others[0]));
 	tcase_add_loop_test(tc, test_broken, 0, sizeof(broken) / sizeof(broken[0]));
