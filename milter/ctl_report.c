@@ -280,6 +280,20 @@ ctl_report_time(int64_t t, int rfc, struct buf *out)
 	buf_append(out, s, n);
 }
 
+/* ctl_report_zone -- the local time zone's name now ("UTC", "CET"), or "local time" */
+void
+ctl_report_zone(struct buf *out)
+{
+	time_t		now = time(NULL);
+	struct tm	tm;
+	char		s[64];
+
+	if (localtime_r(&now, &tm) != NULL && strftime(s, sizeof(s), "%Z", &tm) > 0)
+		buf_puts(out, s);
+	else
+		buf_puts(out, "local time");
+}
+
 /* count_hour -- the deferral in its hour, and in its hour x rule cell */
 static void
 count_hour(struct report *r, const struct logline *l)

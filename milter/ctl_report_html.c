@@ -430,7 +430,9 @@ html_head(const struct report *r, struct buf *out)
 	    "text-align:left}\n"
 	    "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\n"
 	    "svg text{font-family:sans-serif;font-size:11px;fill:#333}\n"
-	    "</style>\n</head>\n<body>\n<h1>mxgate report</h1>\n<p>Local time. ");
+	    "</style>\n</head>\n<body>\n<h1>mxgate report</h1>\n<p>Times in ");
+	ctl_report_zone(out);
+	buf_puts(out, ". ");
 	if (r->seen) {
 		buf_puts(out, "Decisions from ");
 		ctl_report_time(r->first, 0, out);

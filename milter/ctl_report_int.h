@@ -73,6 +73,7 @@ struct report {
 
 struct rp_row **ctl_report_sorted(const struct rp_table *, int);
 void	ctl_report_time(int64_t, int, struct buf *);
+void	ctl_report_zone(struct buf *);
 void	ctl_report_refs(const struct report *, struct rp_ref **);
 void	ctl_report_text(const struct report *, struct buf *);
 void	ctl_report_json(const struct report *, struct buf *);

@@ -154,7 +154,8 @@ text_header(const struct report *r, struct buf *out)
 	    r->malformed, r->too_long, r->no_time, r->outside };
 	int		 i;
 
-	buf_puts(out, "mxgate report (local time");
+	buf_puts(out, "mxgate report (times in ");
+	ctl_report_zone(out);
 	if (r->seen) {
 		buf_puts(out, "; decisions from ");
 		ctl_report_time(r->first, 0, out);
