@@ -120,10 +120,20 @@ expect_rc "--html into a missing directory" 73 "/nonexistent/r.html" \
 	"$MXGATECTL" report --html /nonexistent/r.html mxgate.log
 
 # --- the HTML page in headless Chromium --------------------------------
-# run_chromium ARGS... -- run it on its own, without network, with a private
-# profile; PASS/FAIL on leaving no process behind
+# live PGID TEXT -- pids of processes of group PGID (0: none) or with TEXT
+# in their command line that are still running (not zombies)
+live() {
+	for p in $( { [ "$1" -gt 0 ] && pgrep -g "$1"; pgrep -f -- "$2"; } 2>/dev/null | sort -u); do
+		st=$(ps -o stat= -p "$p" 2>/dev/null)
+		[ -n "$st" ] && [ "${st#Z}" = "$st" ] && echo "$p"
+	done
+}
+
+# run_chromium ARGS... -- run it on its own, without network, with a
+# private profile; FAIL when it leaves a process behind
 run_chromium() {
 	udd=$(mktemp -d "$tmp/chromium.XXXXXX")
+	cpid=0
 	set -- --headless --no-sandbox --disable-gpu --no-first-run \
 		--no-default-browser-check --disable-extensions --disable-sync \
 		--disable-background-networking --disable-component-update \
@@ -141,8 +151,11 @@ run_chromium() {
 		crc=$?
 		kill -KILL -- "-$cpid" 2>/dev/null
 	fi
-	sleep 0.2
-	left=$(pgrep -f -- "$udd" | tr '\n' ' ')
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		left=$(live "$cpid" "$udd" | tr '\n' ' ')
+		[ -z "$left" ] && break
+		sleep 0.2
+	done
 	if [ -n "$left" ]; then
 		bad "chromium left processes behind: $left"
 		kill -KILL $left 2>/dev/null
