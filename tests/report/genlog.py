@@ -106,15 +106,6 @@ def dnsbl_field(rng, rule):
     return ""
 
 
-def lists_of(dnsbl):
-    names = []
-    for item in dnsbl.split(",") if dnsbl else []:
-        n = item.split(":")[0].split("(")[0]
-        if n and n not in names:
-            names.append(n)
-    return names
-
-
 def decision(rng, t, refs):
     rule, stage, _, code, ecode = rng.choices(RULES, [r[2] for r in RULES])[0]
     kind = rng.random()
