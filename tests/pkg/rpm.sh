@@ -36,6 +36,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 top=$tmp/top
 mkdir -p "$top/SOURCES" "$tmp/tmp" "$tmp/root"
+# rpm keeps its database in ~/.rpmdb (Debian's %_dbpath), rpmlint its
+# caches under ~: both stay in $tmp, not in the caller's home
+export HOME=$tmp
 
 # --- the tarball's version and the spec inside it ------------------------
 tar -tzf "$tarball" >"$tmp/list"

@@ -106,7 +106,9 @@ echo "deb: $(basename "$deb1"), $(stat -c %s "$deb1") bytes"
 debver=$(dpkg-deb -f "$deb1" Version)
 if [[ $debver == "$version" ]]; then ok "package version $debver is configure's"
 else bad "package version $debver, configure says $version"; fi
-lintian --allow-root -I "$tmp"/deb1/mxgate_*.changes >"$tmp/lintian.log" 2>&1 || true
+# (its temporary files and spelling dictionaries stay in $tmp)
+HOME=$tmp TMPDIR=$tmp lintian --allow-root -I "$tmp"/deb1/mxgate_*.changes \
+    >"$tmp/lintian.log" 2>&1 || true
 sed 's/^/    lintian: /' "$tmp/lintian.log"
 if grep -qE '^[EW]: ' "$tmp/lintian.log"; then
 	bad "lintian: $(grep -cE '^E: ' "$tmp/lintian.log") errors, $(grep -cE '^W: ' "$tmp/lintian.log") warnings"

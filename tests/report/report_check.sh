@@ -130,22 +130,23 @@ live() {
 }
 
 # run_chromium ARGS... -- run it on its own, without network, with a
-# private profile; FAIL when it leaves a process behind
+# private profile and home (its caches, crash reports and dconf stay in
+# the test's directory); FAIL when it leaves a process behind
 run_chromium() {
 	udd=$(mktemp -d "$tmp/chromium.XXXXXX")
 	cpid=0
-	set -- --headless --no-sandbox --disable-gpu --no-first-run \
-		--no-default-browser-check --disable-extensions --disable-sync \
+	set -- env HOME="$udd" XDG_CONFIG_HOME="$udd/config" \
+		XDG_CACHE_HOME="$udd/cache" "$CHROMIUM" --headless --no-sandbox \
+		--disable-gpu --no-first-run --no-default-browser-check --disable-extensions --disable-sync \
 		--disable-background-networking --disable-component-update \
 		--user-data-dir="$udd" "$@"
 	if [ "$(id -u)" -eq 0 ] && unshare --net --pid --fork --kill-child --mount-proc true 2>/dev/null; then
 		# no network at all; its pid namespace ends with it, children too
-		timeout 120 unshare --net --pid --fork --kill-child --mount-proc \
-			"$CHROMIUM" "$@"
+		timeout 120 unshare --net --pid --fork --kill-child --mount-proc "$@"
 		crc=$?
 	else
 		# no name resolves; its own session, killed as a group after
-		setsid timeout 120 "$CHROMIUM" --host-resolver-rules="MAP * ~NOTFOUND" "$@" &
+		setsid timeout 120 "$@" --host-resolver-rules="MAP * ~NOTFOUND" &
 		cpid=$!
 		wait "$cpid"
 		crc=$?
