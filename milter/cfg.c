@@ -175,6 +175,19 @@ static const struct param params[] = {
 	  "HELO/EHLO like any connect-stage refusal (in monitor mode it is "
 	  "let through unchecked). mxgate raises its open-file limit to fit.",
 	  NULL },
+	{ "control_socket", PT_CTLSOCK, "unix:/run/mxgate/control.sock", 0, 0,
+	  OFF(control_socket), NULL, PF_EMPTY_OK,
+	  "Socket for mxgatectl(8): unix:/PATH, mode 0660, owned by user and "
+	  "group; only root and members of group may use it. Empty: no "
+	  "control socket.", NULL },
+	{ "metrics_listen", PT_LISTEN, "", 0, 0, OFF(metrics_listen), NULL,
+	  PF_EMPTY_OK, "IP:PORT (or [IPv6]:PORT) serving Prometheus metrics "
+	  "on GET /metrics, without authentication: keep it on loopback or "
+	  "a management network. Empty: no metrics.", NULL },
+	{ "ref_history", PT_COUNT, "100000", 0, 10000000, OFF(ref_history),
+	  NULL, 0, "Recent decisions kept in memory for mxgatectl ref (about "
+	  "1 KB each); older ones are found in the log with mxgatectl ref "
+	  "--log. 0: keep none.", NULL },
 };
 
 #define NPARAMS	(sizeof(params) / sizeof(params[0]))

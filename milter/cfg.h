@@ -67,6 +67,9 @@ struct cfg {
 	int			 add_auth_results;
 	uint64_t		 dkim_max_signatures;
 	uint64_t		 max_connections;
+	char			*control_socket;	/* unix:/PATH, or "" */
+	char			*metrics_listen;	/* IP:PORT, or "" */
+	uint64_t		 ref_history;	/* decisions kept for `mxgatectl ref` */
 };
 
 /* every parameter at its default; rules = SYSCONFDIR/mxgate/default.rules */

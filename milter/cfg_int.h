@@ -26,7 +26,9 @@ enum ptype {
 	PT_COUNT,		/* decimal number */
 	PT_HOSTNAME,		/* DNS host name */
 	PT_FORWARDERS,		/* comma-separated IP[@PORT] */
-	PT_STORE		/* memory or redis://HOST:PORT[/DB] */
+	PT_STORE,		/* memory or redis://HOST:PORT[/DB] */
+	PT_CTLSOCK,		/* unix:/PATH only */
+	PT_LISTEN		/* IP:PORT or [IPv6]:PORT */
 };
 
 #define PF_EMPTY_OK	0x01	/* an empty value is allowed */

@@ -351,6 +351,59 @@ check_forwarders(const struct param *p, const char *v, struct pval *pv,
 	}
 }
 
+/* check_ctlsock -- unix:/PATH: the control socket is never on the network */
+static int
+check_ctlsock(const struct param *p, const char *v, struct pval *pv,
+    struct perr *e)
+{
+	char	t[80];
+
+	if (strncmp(v, "unix:", 5) != 0 && strncmp(v, "local:", 6) != 0)
+		return fail(e, 0, "bad %s '%s': expected unix:/PATH (the "
+		    "control socket is never on the network)", p->name,
+		    cfg_clip(t, sizeof(t), v, strlen(v)));
+	return check_socket(p, v, pv, e);
+}
+
+/* check_listen -- IP:PORT or [IPv6]:PORT */
+static int
+check_listen(const struct param *p, const char *v, struct pval *pv,
+    struct perr *e)
+{
+	const char	*colon, *ip = v;
+	size_t		 iplen;
+	char		 t[80];
+
+	(void)pv;
+	if (v[0] == '[') {
+		if ((colon = strchr(v, ']')) == NULL || colon[1] != ':')
+			return fail(e, 0, "bad %s '%s': expected IP:PORT or "
+			    "[IPv6]:PORT", p->name,
+			    cfg_clip(t, sizeof(t), v, strlen(v)));
+		ip = v + 1;
+		iplen = colon - ip;
+		colon++;
+		if (!is_ip(ip, iplen, AF_INET6))
+			return fail(e, 1, "bad IPv6 address '%s' in %s",
+			    cfg_clip(t, sizeof(t), ip, iplen), p->name);
+	} else {
+		if ((colon = strrchr(v, ':')) == NULL ||
+		    memchr(v, ':', colon - v) != NULL)
+			return fail(e, 0, "bad %s '%s': expected IP:PORT or "
+			    "[IPv6]:PORT", p->name,
+			    cfg_clip(t, sizeof(t), v, strlen(v)));
+		iplen = colon - v;
+		if (!is_ip(ip, iplen, AF_INET))
+			return fail(e, 0, "bad IPv4 address '%s' in %s",
+			    cfg_clip(t, sizeof(t), ip, iplen), p->name);
+	}
+	if (parse_port(colon + 1, strlen(colon + 1)) == -1)
+		return fail(e, colon + 1 - v, "bad port '%s' in %s: expected "
+		    "1 to 65535", cfg_clip(t, sizeof(t), colon + 1,
+		    strlen(colon + 1)), p->name);
+	return 0;
+}
+
 /* check_redis -- HOST:PORT[/DB] after redis:// (HOST may be [IPv6]) */
 static int
 check_redis(const char *s)
@@ -418,6 +471,8 @@ cfg_check_value(const struct param *p, const char *v, struct pval *pv,
 		case PT_HOSTNAME:	rc = check_hostname(p, v, pv, e); break;
 		case PT_FORWARDERS:	rc = check_forwarders(p, v, pv, e); break;
 		case PT_STORE:		rc = check_store(p, v, pv, e); break;
+		case PT_CTLSOCK:	rc = check_ctlsock(p, v, pv, e); break;
+		case PT_LISTEN:		rc = check_listen(p, v, pv, e); break;
 		}
 	}
 	if (rc == 0 && p->type != PT_MODE && p->type != PT_ENUM &&

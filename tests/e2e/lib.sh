@@ -285,12 +285,16 @@ h_mxgate_conf() {
 		printf '%s\n' "socket = unix:$H/run/mxgate.sock" \
 		    "socket_mode = 0666" "user = nobody" "group = nogroup" \
 		    "pid_file = $H/run/mxgate.pid" \
+		    "control_socket = unix:$H/run/control.sock" \
 		    "rules = ${E2E_RULES:-$H/rules/test.rules}" \
 		    "log = stderr" "hostname = mx.e2e.test" \
 		    "dns_forwarders = ${E2E_DNS:-127.0.0.1@53}"
 		printf '%s\n' "$@"
 	} >"$H/mxgate.conf"
 }
+
+# ctl [ARG...] -- mxgatectl with the harness's mxgate.conf (as root)
+ctl() { "$MXGATECTL" -c "$H/mxgate.conf" "$@"; }
 
 # h_syslog -- the syslog listener (syslogd.py): datagrams sent to
 # $H/run/devlog.sock become lines of $H/log/syslog. Call before

@@ -37,6 +37,9 @@ fi
 [[ -x $MXGATE ]] || skip "no mxgate binary (set MXGATE)"
 MXGATE=$(cd "$(dirname "$MXGATE")" && pwd)/$(basename "$MXGATE")
 export MXGATE
+# mxgatectl: beside mxgate unless named
+[[ -n ${MXGATECTL:-} ]] || MXGATECTL=$(dirname "$MXGATE")/mxgatectl
+export MXGATECTL
 
 tmp=$(mktemp -d /tmp/mxe2e-run.XXXXXX)
 chmod 755 "$tmp"          # Postfix and nobody must reach the harness directories

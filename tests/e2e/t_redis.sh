@@ -60,7 +60,8 @@ chmod 600 "$H/redis.pass"
 h_mxgate_conf "store = redis://127.0.0.1:6390/3" \
     "store_password_file = $H/redis.pass" "add_auth_results = no"
 sed -e "s|$H/run/mxgate.sock|$H/run/mxgate2.sock|" \
-    -e "s|$H/run/mxgate.pid|$H/run/mxgate2.pid|" "$H/mxgate.conf" >"$H/mxgate2.conf"
+    -e "s|$H/run/mxgate.pid|$H/run/mxgate2.pid|" \
+    -e "s|$H/run/control.sock|$H/run/control2.sock|" "$H/mxgate.conf" >"$H/mxgate2.conf"
 echo "store_error = tempfail" >>"$H/mxgate2.conf"
 h_mxgate_start
 h_mxgate2_start "$H/mxgate2.conf"

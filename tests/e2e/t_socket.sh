@@ -32,6 +32,7 @@ conf() {
 	    >"$H/rules/$1.rules"
 	printf '%s\n' "socket = $2" "socket_mode = 0666" "user = nobody" \
 	    "group = nogroup" "pid_file = $H/run/$1.pid" \
+	    "control_socket = unix:$H/run/$1.ctl" \
 	    "rules = $H/rules/$1.rules" "log = stderr" \
 	    "hostname = mx.e2e.test" "dns_forwarders = 127.0.0.1@53" \
 	    >"$H/$1.conf"
