@@ -56,6 +56,8 @@ struct rules_match {
 	const char		*header_name;	/* RA_HEADER */
 	const struct rl_limit	*limit;		/* the limit whose `exceeded` made it match, or NULL */
 	struct rl_result	 limit_result;
+	const unsigned char	*used;		/* [F_COUNT]: 1 for each fact (FACT_BASE)
+						   the rule's condition or templates use */
 };
 
 struct rules_env {

@@ -575,7 +575,9 @@ rules_st_rule(struct pctx *c)
 		return -1;
 	}
 	/* kept even when its body is broken, so a duplicate id is still found */
+	c->used = r.used;
 	rc = rule_body(c, &r, idt) == 0 && dup == 0 ? 0 : -1;
+	c->used = NULL;
 	c->r->needs.stages |= 1u << r.stage;
 	for (i = 0; i < r.nact && r.stage <= STAGE_HELO && !r.monitor; i++)
 		if (r.act[i].a == RA_HEADER)

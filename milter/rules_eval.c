@@ -169,6 +169,7 @@ fill(struct rules_match *m, const struct rule *r, const struct action *a,
 	m->text = a->text;
 	m->header_name = a->hname;
 	m->limit = l;
+	m->used = r->used;
 	if (l != NULL)
 		m->limit_result = *res;
 }

@@ -23,11 +23,13 @@
 
 static struct expr *parse_or(struct pctx *, unsigned);
 
-/* use_fact -- record that the rule set uses fact f */
+/* use_fact -- record that the rule set (and the rule being parsed) uses fact f */
 void
 use_fact(struct pctx *c, enum fact f)
 {
 	c->r->needs.fact[f] = 1;
+	if (c->used != NULL)
+		c->used[f] = 1;
 }
 
 /* fact_usable -- may fact f be used here (a condition, or a template)? 0 or -1 */

@@ -99,6 +99,7 @@ struct rule {
 	struct expr	*cond;		/* NULL: always */
 	struct action	*act;
 	size_t		 nact;
+	unsigned char	 used[F_COUNT];	/* 1: its condition or a template uses fact f */
 };
 
 enum nkind { NK_LIST, NK_TABLE, NK_LIMIT, NK_DNSBL };
@@ -140,6 +141,7 @@ struct pctx {
 	const char	*chain[RULES_INCLUDE_DEPTH + 1];	/* realpaths of the include chain */
 	unsigned	 depth;
 	unsigned	 terms;		/* of the condition being parsed */
+	unsigned char	*used;		/* of the rule being parsed, or NULL */
 	struct hash	*names;		/* name -> NK_x + 4 * (index + 1) */
 	struct hash	*ids;		/* rule id -> index + 1 */
 };
