@@ -62,6 +62,9 @@ static const struct {
 	F(add_auth_results, K_ENUM, bool_w),
 	F(dkim_max_signatures, K_U64, NULL),
 	F(max_connections, K_U64, NULL),
+	F(control_socket, K_STR, NULL),
+	F(metrics_listen, K_STR, NULL),
+	F(ref_history, K_U64, NULL),
 #undef F
 };
 #define NFIELDS	(sizeof(fields) / sizeof(fields[0]))
@@ -307,6 +310,14 @@ static const struct {
 	  "" },
 	{ "store = redis://redis.example.net:6380/15\n", "store",
 	  "redis://redis.example.net:6380/15", "" },
+	{ "control_socket = unix:/tmp/ctl.sock\n", "control_socket",
+	  "unix:/tmp/ctl.sock", "" },
+	{ "control_socket =\n", "control_socket", "", "" },
+	{ "metrics_listen = 127.0.0.1:9357\n", "metrics_listen",
+	  "127.0.0.1:9357", "" },
+	{ "metrics_listen = [::1]:9357\n", "metrics_listen", "[::1]:9357",
+	  "" },
+	{ "ref_history = 0\n", "ref_history", "0", "" },
 	{ "add_auth_results = no\n", "add_auth_results", "no", "" },
 	{ "add_auth_results = yes\n", "add_auth_results", "yes", "" },
 	{ "dkim_max_signatures = 64\n", "dkim_max_signatures", "64", "" },
@@ -484,6 +495,22 @@ static const struct {
 	{ "authserv_id = a..b\n", "$F:1:15: error: bad host name 'a..b' for "
 	  "'authserv_id': expected labels of letters, digits and '-', "
 	  "separated by '.'\n" },
+	/* control socket, metrics */
+	{ "control_socket = inet:9000@127.0.0.1\n", "$F:1:18: error: bad "
+	  "control_socket 'inet:9000@127.0.0.1': expected unix:/PATH (the "
+	  "control socket is never on the network)\n" },
+	{ "control_socket = unix:ctl.sock\n", "$F:1:23: error: socket path "
+	  "must be absolute\n" },
+	{ "metrics_listen = 127.0.0.1\n", "$F:1:18: error: bad metrics_listen "
+	  "'127.0.0.1': expected IP:PORT or [IPv6]:PORT\n" },
+	{ "metrics_listen = localhost:9357\n", "$F:1:18: error: bad IPv4 "
+	  "address 'localhost' in metrics_listen\n" },
+	{ "metrics_listen = 127.0.0.1:0\n", "$F:1:28: error: bad port '0' in "
+	  "metrics_listen: expected 1 to 65535\n" },
+	{ "metrics_listen = [::1:9357\n", "$F:1:18: error: bad metrics_listen "
+	  "'[::1:9357': expected IP:PORT or [IPv6]:PORT\n" },
+	{ "ref_history = 10000001\n", "$F:1:15: error: ref_history = "
+	  "10000001 is out of range (0 to 10000000)\n" },
 	/* forwarders */
 	{ "dns_forwarders = 1.2.3\n", "$F:1:18: error: bad forwarder '1.2.3': "
 	  "expected an IP address, optionally @PORT\n" },
