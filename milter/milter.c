@@ -144,6 +144,34 @@ milter_set_store(struct rl_store *store)
 	cur_store = store;
 }
 
+/* milter_rules -- a new reference to the rule set in force (rules_unref it) */
+struct rules *
+milter_rules(void)
+{
+	return current_rules();
+}
+
+/* milter_cfg -- the configuration */
+const struct cfg *
+milter_cfg(void)
+{
+	return cur_cfg;
+}
+
+/* milter_store -- the rate counters */
+struct rl_store *
+milter_store(void)
+{
+	return cur_store;
+}
+
+/* milter_dns -- the DNS engine */
+struct dns *
+milter_dns(void)
+{
+	return cur_dns;
+}
+
 /* milter_sessions -- sessions open now */
 unsigned
 milter_sessions(void)

@@ -18,6 +18,8 @@
  *   mconn_free(c)
  *   milter_sessions()           sessions open now (connections that
  *				 negotiated and have not closed)
+ *   milter_rules/cfg/store/dns  what new sessions use, for the control
+ *				 socket (milter_rules: a new reference)
  *
  * Bounds (a connection never holds more): one packet (MPROTO_MAX_PACKET,
  * in the frame reader only while a packet is split across reads); the
@@ -53,6 +55,12 @@ void	milter_set_rules(struct rules *);
 void	milter_set_dns(struct dns *);
 void	milter_set_store(struct rl_store *);
 unsigned milter_sessions(void);
+
+/* for the control socket's handlers (ctl.h): what new sessions use */
+struct rules *milter_rules(void);		/* a new reference: rules_unref() it */
+const struct cfg *milter_cfg(void);
+struct rl_store *milter_store(void);
+struct dns *milter_dns(void);
 
 struct mconn	*mconn_new(int);
 enum mconn_rc	 mconn_input(struct mconn *, const unsigned char *, size_t,
