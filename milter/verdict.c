@@ -216,6 +216,11 @@ log_decision(const struct rules_match *m, const struct verdict_src *src,
 		buf_printf(&b, ":%" PRIu64 "/%" PRIu64 "/%s",
 		    m->limit_result.count, m->limit_result.max, win);
 	}
+	if (src->dry != NULL) {
+		buf_printf(src->dry, "%s\n", buf_str(&b));
+		buf_free(&b);
+		return;
+	}
 	log_info("%s", buf_str(&b));
 	buf_free(&b);
 }
