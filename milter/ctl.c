@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,6 +71,37 @@ static gid_t		 own_gid;
 static time_t		 last_refusal;
 
 /*
+ * make_dir -- the directory of the socket, when missing (one level, as
+ * for the pid file): 0755, owned by uid:gid. 0 or -1.
+ */
+static int
+make_dir(const char *path, uid_t uid, gid_t gid, struct buf *err)
+{
+	char	dir[4096];
+	char	*slash;
+
+	if (strlen(path) >= sizeof(dir))
+		return 0;	/* msock_open says why */
+	memcpy(dir, path, strlen(path) + 1);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == -1) {
+		if (errno == EEXIST)
+			return 0;
+		buf_printf(err, "control_socket: mkdir %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (geteuid() == 0 && chown(dir, uid, gid) == -1) {
+		buf_printf(err, "control_socket: chown %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * ctl_open -- the socket, as root: mode 0660, owned by uid:gid (the
  * identity the daemon drops to, which is also who may talk to it)
  */
@@ -83,6 +115,8 @@ ctl_open(const struct cfg *cfg, uid_t uid, gid_t gid, struct buf *err)
 	own_gid = gid;
 	if (cfg->control_socket == NULL || cfg->control_socket[0] == '\0')
 		return 0;
+	if (make_dir(strchr(cfg->control_socket, ':') + 1, uid, gid, err) == -1)
+		return -1;
 	if (msock_open(cfg->control_socket, 0660, uid, gid, &ms, &e) == -1) {
 		buf_printf(err, "control_socket %s: %s", cfg->control_socket,
 		    buf_str(&e));
