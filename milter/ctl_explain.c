@@ -39,6 +39,7 @@
 #include "ctl.h"
 #include "dnsbl.h"
 #include "milter.h"
+#include "num.h"
 #include "session.h"
 #include "xalloc.h"
 
@@ -234,6 +235,7 @@ rule_facts(struct xp *x, const struct rules_match *m, struct buf *facts)
 	size_t		 nd = rules_ndnsbls(x->rules), i;
 	struct buf	 name = BUF_INIT, lim = BUF_INIT;
 	const struct fact_info *fi;
+	char		 win[40];
 	int		 f;
 
 	for (f = 0; m->used != NULL && f < (int)V_REF; f++) {
@@ -252,11 +254,18 @@ rule_facts(struct xp *x, const struct rules_match *m, struct buf *facts)
 		}
 	}
 	if (m->limit != NULL) {
+		if (m->limit_result.window == 0)
+			(void)strlcpy(win, "at once", sizeof(win));
+		else {
+			(void)strlcpy(win, "per ", sizeof(win));
+			num_format_duration(m->limit_result.window, win + 4,
+			    sizeof(win) - 4);
+		}
+		buf_reset(&name);
 		buf_printf(&name, "limit %s", m->limit->name);
-		buf_printf(&lim, "%llu/%llu per %llus (exceeded)",
+		buf_printf(&lim, "%llu/%llu %s (exceeded)",
 		    (unsigned long long)m->limit_result.count,
-		    (unsigned long long)m->limit_result.max,
-		    (unsigned long long)m->limit_result.window);
+		    (unsigned long long)m->limit_result.max, win);
 		buf_append(facts, buf_str(&name), name.len + 1);
 		buf_append(facts, buf_str(&lim), lim.len + 1);
 	}

@@ -132,7 +132,7 @@ check_grep "limit: the first real message passes after two explains" '^250 ' "$(
 check_decided "limit: delivered, decided by mxgate" b@rcpt.test
 # ... the second is over the limit at RCPT, for explain and for real
 ex=$(ctl explain --ip 203.0.113.30 --helo client.test --from s@client.test --rcpt c@rcpt.test)
-check_grep "limit: explain shows the exceeded limit" '^      limit per_ip = 1/1 per 3600s \(exceeded\)$' "$ex"
+check_grep "limit: explain shows the exceeded limit" '^      limit per_ip = 1/1 per 1h \(exceeded\)$' "$ex"
 out=$(send 203.0.113.30 s@client.test c@rcpt.test x@client.test)
 same "limit exceeded" "$ex" "$(reply_to "$out" RCPT)"
 
