@@ -100,24 +100,6 @@ static const char *const part_name[] = {
 	"customer"
 };
 
-/* json_str -- s as a JSON string (ctl_json_str once the transport lands) */
-static void
-json_str(struct buf *out, const char *s)
-{
-	buf_putc(out, '"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			buf_printf(out, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			buf_printf(out, "\\u%04x", c);
-		else
-			buf_putc(out, c);
-	}
-	buf_putc(out, '"');
-}
-
 /* text_str -- s for a terminal: control bytes as \xHH */
 static void
 text_str(struct buf *out, const char *s)
@@ -369,14 +351,14 @@ head(const struct lreq *q, struct buf *out)
 	q->s->ops->name(q->s, &name);
 	if (q->json) {
 		buf_puts(out, "{\"limit\":");
-		json_str(out, q->l->name);
+		ctl_json_str(out, q->l->name);
 		buf_printf(out, ",\"count\":\"%s\",\"store\":",
 		    count_name[q->l->count]);
-		json_str(out, buf_str(&name));
+		ctl_json_str(out, buf_str(&name));
 		buf_printf(out, ",\"fallback\":%s", q->label ? "true" : "false");
 		if (q->label != NULL) {
 			buf_puts(out, ",\"fallback_reason\":");
-			json_str(out, buf_str(&q->why));
+			ctl_json_str(out, buf_str(&q->why));
 		}
 		buf_free(&name);
 		return;
@@ -507,7 +489,7 @@ show(struct lreq *q, struct kval *kv, unsigned nv, struct buf *out,
 	for (i = 0; i < nv && rc == 0; i++) {
 		if (q->json) {
 			buf_printf(out, "%s{\"key\":", i ? "," : "");
-			json_str(out, kv[i].v);
+			ctl_json_str(out, kv[i].v);
 		} else {
 			buf_puts(out, "key ");
 			text_str(out, kv[i].v);
@@ -596,7 +578,7 @@ reset(struct lreq *q, struct kval *kv, unsigned nv, struct buf *out,
 	q->s->ops->name(q->s, &name);
 	if (q->json) {
 		buf_puts(out, "{\"limit\":");
-		json_str(out, q->l->name);
+		ctl_json_str(out, q->l->name);
 		buf_puts(out, ",\"reset\":[");
 	}
 	for (i = 0; i < nv; i++) {
@@ -614,7 +596,7 @@ reset(struct lreq *q, struct kval *kv, unsigned nv, struct buf *out,
 		    "; redis unreachable: local counters only");
 		if (q->json) {
 			buf_printf(out, "%s{\"key\":", i ? "," : "");
-			json_str(out, kv[i].v);
+			ctl_json_str(out, kv[i].v);
 			buf_printf(out, ",\"cells\":%zu}", gone);
 		} else {
 			buf_printf(out, "limit %s: key ", q->l->name);
@@ -626,7 +608,7 @@ reset(struct lreq *q, struct kval *kv, unsigned nv, struct buf *out,
 	}
 	if (q->json) {
 		buf_puts(out, "],\"by\":");
-		json_str(out, buf_str(&who));
+		ctl_json_str(out, buf_str(&who));
 		buf_puts(out, "}\n");
 	}
 	if (rc != EX_OK)
@@ -807,7 +789,7 @@ top_out(const struct lreq *q, const struct rows *t, size_t n, int cut,
 			window_str(q->l, r->win, d, sizeof(d));
 		if (q->json) {
 			buf_printf(out, "%s{\"key\":", i ? "," : "");
-			json_str(out, r->v);
+			ctl_json_str(out, r->v);
 			buf_printf(out, ",\"window\":\"%s\",\"used\":%" PRIu64
 			    ",\"max\":%" PRIu64 ",", d, r->used, r->max);
 			put_next(q, out, r->wait);
