@@ -776,10 +776,10 @@ top_out(const struct lreq *q, const struct rows *t, size_t n, int cut,
 		    t->n, cut ? "true" : "false");
 	else
 		buf_printf(out, "%zu key%s holding state%s; nearest their "
-		    "limit first:\n  %-32s %-6s %7s    %-7s\n", t->n,
+		    "limit first:\n  %-32s %-6s %7s    %-7s %s\n", t->n,
 		    t->n == 1 ? "" : "s", cut ? " (the walk stopped after "
 		    "100000 keys: more may exist)" : "", "KEY", "WINDOW",
-		    "USED", "MAX");
+		    "USED", "MAX", "NEXT ALLOWED");
 	for (i = 0; i < n && i < t->n; i++) {
 		const struct row *r = &t->r[i];
 
@@ -799,7 +799,7 @@ top_out(const struct lreq *q, const struct rows *t, size_t n, int cut,
 		buf_reset(&v);
 		text_str(&v, r->v);
 		buf_printf(out, "  %-32s %-6s %7" PRIu64 " of %-7" PRIu64
-		    " next ", buf_str(&v), d, r->used, r->max);
+		    " ", buf_str(&v), d, r->used, r->max);
 		put_next(q, out, r->wait);
 		buf_putc(out, '\n');
 	}
