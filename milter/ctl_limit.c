@@ -69,8 +69,8 @@ struct lreq {
 	const struct ctl_req	*req;
 	const struct rl_limit	*l;
 	struct rl_store		*s;		/* the store asked */
-	const char		*label;		/* NULL, or why s is the fallback */
-	struct buf		 why;		/* Redis's failure, when labelled */
+	const char		*label;		/* NULL, or: s is local */
+	struct buf		 why;		/* Redis's failure, then */
 	uint64_t		 now;		/* rl_now() */
 	time_t			 wall;
 	int			 json;
@@ -119,7 +119,8 @@ key_desc(const struct rl_key *k, struct buf *out)
 	unsigned	i;
 
 	for (i = 0; i < k->nparts; i++) {
-		buf_printf(out, "%s%s", i > 0 ? "+" : "", part_name[k->part[i]]);
+		buf_printf(out, "%s%s", i > 0 ? "+" : "",
+		    part_name[k->part[i]]);
 		if (k->part[i] == RL_PART_CLIENT_IP)
 			buf_printf(out, "/%u /%u", k->v4len, k->v6len);
 	}
@@ -245,7 +246,8 @@ parse_value(const struct rl_key *k, const char *s, size_t len, struct kval *kv,
 		if (i > 0)
 			buf_putc(&v, '+');
 		if (k->part[i] == RL_PART_CLIENT_IP) {
-			if (net_part(k, p, (size_t)(plus - p), kv, &v, why) == -1)
+			if (net_part(k, p, (size_t)(plus - p), kv, &v,
+			    why) == -1)
 				goto fail;
 		} else {
 			kv->part[i] = lower(p, (size_t)(plus - p));
@@ -295,7 +297,7 @@ key_values(const struct rl_limit *l, const char *s, size_t len,
 	return n;
 }
 
-/* wall_time -- a monotonic wait from now as local time, "YYYY-MM-DD HH:MM:SS TZ" or RFC 3339 UTC */
+/* put_time -- t as local "YYYY-MM-DD HH:MM:SS TZ", or RFC 3339 UTC (JSON) */
 static void
 put_time(struct buf *out, time_t t, int json)
 {
@@ -355,7 +357,8 @@ head(const struct lreq *q, struct buf *out)
 		buf_printf(out, ",\"count\":\"%s\",\"store\":",
 		    count_name[q->l->count]);
 		ctl_json_str(out, buf_str(&name));
-		buf_printf(out, ",\"fallback\":%s", q->label ? "true" : "false");
+		buf_printf(out, ",\"fallback\":%s", q->label ? "true" :
+		    "false");
 		if (q->label != NULL) {
 			buf_puts(out, ",\"fallback_reason\":");
 			ctl_json_str(out, buf_str(&q->why));
@@ -438,7 +441,8 @@ show_windows(const struct lreq *q, struct kval *kv, struct buf *out,
 		nw = RL_MAX_WINDOWS;
 	for (i = 0; i < nw; i++) {
 		buf_init(&key[i]);
-		n[i] = rl_window_cell(q->l, i, &kv->ev, kv->v, &key[i], &cell[i]);
+		n[i] = rl_window_cell(q->l, i, &kv->ev, kv->v, &key[i],
+		    &cell[i]);
 	}
 	rc = q->s->ops->peek(q->s, cell, nw, q->now, err);
 	for (i = 0; i < nw && rc == 0; i++) {
@@ -447,8 +451,8 @@ show_windows(const struct lreq *q, struct kval *kv, struct buf *out,
 		    rl_used(cell[i].level, n[i], q->l->window[i].secs);
 		if (q->json) {
 			buf_printf(out, "%s{\"window\":\"%s\",\"seconds\":%"
-			    PRIu64 ",\"used\":%" PRIu64 ",\"max\":", i ? "," : "",
-			    d, q->l->window[i].secs, used);
+			    PRIu64 ",\"used\":%" PRIu64 ",\"max\":",
+			    i ? "," : "", d, q->l->window[i].secs, used);
 			if (n[i] == RL_UNLIMITED)
 				buf_puts(out, "null,");
 			else
@@ -467,7 +471,8 @@ show_windows(const struct lreq *q, struct kval *kv, struct buf *out,
 		if (n[i] == 0)
 			buf_puts(out, "never (max 0)");
 		else
-			put_next(q, out, n[i] == RL_UNLIMITED ? 0 : cell[i].wait);
+			put_next(q, out, n[i] == RL_UNLIMITED ? 0 :
+			    cell[i].wait);
 		buf_putc(out, '\n');
 	}
 	for (i = 0; i < nw; i++)
@@ -544,7 +549,8 @@ forget_value(const struct lreq *q, const struct kval *kv, size_t *gone,
 		nw = RL_MAX_WINDOWS;
 	for (i = 0; i < nw; i++) {
 		buf_init(&key[i]);
-		(void)rl_window_cell(q->l, i, &kv->ev, kv->v, &key[i], &cell[i]);
+		(void)rl_window_cell(q->l, i, &kv->ev, kv->v, &key[i],
+		    &cell[i]);
 	}
 	*gone = 0;
 	if (local != NULL) {
@@ -583,9 +589,10 @@ reset(struct lreq *q, struct kval *kv, unsigned nv, struct buf *out,
 	}
 	for (i = 0; i < nv; i++) {
 		if (forget_value(q, &kv[i], &gone, err) == -1) {
-			buf_printf(err, "\nlimit %s %s: the local counters were "
-			    "reset; %s was not\n", q->l->name, kv[i].v,
-			    buf_str(&name));
+			buf_printf(err, "\nlimit %s ", q->l->name);
+			text_str(err, kv[i].v);
+			buf_printf(err, ": the local counters were reset; %s "
+			    "was not\n", buf_str(&name));
 			rc = EX_UNAVAILABLE;
 		}
 		buf_reset(&v);
@@ -668,8 +675,10 @@ collect(void *arg, const char *key, size_t len, uint64_t value)
 static int
 fuller(const struct row *a, const struct row *b)
 {
-	unsigned __int128 x = (unsigned __int128)a->used * (b->max ? b->max : 1),
-	    y = (unsigned __int128)b->used * (a->max ? a->max : 1);
+	unsigned __int128 x, y;
+
+	x = (unsigned __int128)a->used * (b->max ? b->max : 1);
+	y = (unsigned __int128)b->used * (a->max ? a->max : 1);
 
 	if (x != y)
 		return x > y;
@@ -772,8 +781,8 @@ top_out(const struct lreq *q, const struct rows *t, size_t n, int cut,
 
 	head(q, out);
 	if (q->json)
-		buf_printf(out, ",\"keys_found\":%zu,\"scan_cut\":%s,\"keys\":[",
-		    t->n, cut ? "true" : "false");
+		buf_printf(out, ",\"keys_found\":%zu,\"scan_cut\":%s,"
+		    "\"keys\":[", t->n, cut ? "true" : "false");
 	else
 		buf_printf(out, "%zu key%s holding state%s; nearest their "
 		    "limit first:\n  %-32s %-6s %7s    %-7s %s\n", t->n,
@@ -900,7 +909,8 @@ args(const struct ctl_req *req, int *op, size_t *n, struct buf *err)
 		return 0;
 	if (*op == 't' && req->argc == 5 && strcmp(req->argv[3], "-n") == 0 &&
 	    req->argv[2][0] != '-') {
-		if (num_parse(req->argv[4], req->arglen[4], 1, TOP_MAX, &v) == 0) {
+		if (num_parse(req->argv[4], req->arglen[4], 1, TOP_MAX,
+		    &v) == 0) {
 			*n = (size_t)v;
 			return 0;
 		}
@@ -990,7 +1000,8 @@ ctl_limit(const struct ctl_req *req, struct buf *out)
 		else if (op == 'r')
 			rc = reset(&q, kv, nv, out, &err);
 		else
-			rc = top(&q, n, out, &err) == 0 ? EX_OK : EX_UNAVAILABLE;
+			rc = top(&q, n, out, &err) == 0 ? EX_OK :
+			    EX_UNAVAILABLE;
 		if (rc != EX_UNAVAILABLE || op == 'r' || fall_back(&q, &err))
 			break;
 		buf_reset(out);
