@@ -92,6 +92,11 @@ int	ctl_ref(const struct ctl_req *, struct buf *);
  */
 int	ctl_do_reload(struct buf *, struct buf *);
 
+/* the framing (ctl_proto.c) */
+void	ctl_field(struct buf *, const char *, size_t);
+int	ctl_parse(const char *, size_t, char ***, size_t **, size_t *, char **,
+	    const char **);
+
 enum ctl_what { CTL_CONFIG, CTL_RULES };
 
 void	ctl_loaded(enum ctl_what, const char *const *, size_t);

@@ -98,15 +98,6 @@ run_report(int argc, char **argv, const struct ctl_opts *o)
 	return ctl_report(argc, argv, o->json);
 }
 
-/* field -- one "LEN:BYTES," field of a request */
-static void
-field(struct buf *b, const char *p, size_t n)
-{
-	buf_printf(b, "%zu:", n);
-	buf_append(b, p, n);
-	buf_append(b, ",", 1);
-}
-
 /*
  * message_field -- explain's --message FILE: the file's bytes, at most
  * CTL_FIELD_MAX. 0, or a sysexits code (said on stderr).
@@ -143,8 +134,8 @@ message_field(struct buf *b, const char *path)
 	}
 	if (f != stdin)
 		(void)fclose(f);
-	field(b, "--message-data", 14);
-	field(b, m.data != NULL ? m.data : "", m.len);
+	ctl_field(b, "--message-data", 14);
+	ctl_field(b, m.data != NULL ? m.data : "", m.len);
 	buf_free(&m);
 	return 0;
 }
@@ -290,14 +281,14 @@ run_daemon(int argc, char **argv, const struct ctl_opts *o)
 	char		path[256];
 	int		i, fd, code = 0;
 
-	field(&req, CTL_PROTO, strlen(CTL_PROTO));
-	field(&req, o->json ? "json" : "text", 4);
+	ctl_field(&req, CTL_PROTO, strlen(CTL_PROTO));
+	ctl_field(&req, o->json ? "json" : "text", 4);
 	for (i = 0; i < argc && code == 0; i++) {
 		if (strcmp(argv[0], "explain") == 0 &&
 		    strcmp(argv[i], "--message") == 0 && i + 1 < argc)
 			code = message_field(&req, argv[++i]);
 		else
-			field(&req, argv[i], strlen(argv[i]));
+			ctl_field(&req, argv[i], strlen(argv[i]));
 	}
 	if (code == 0)
 		code = control_path(o->conf, path, sizeof(path));
