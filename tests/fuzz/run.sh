@@ -19,7 +19,7 @@ lib=() session=()
 for f in "$top"/milter/*.c; do
 	case $(basename "$f") in
 	main.c|engine.c|msock.c) ;;	# the daemon's process and sockets
-	mxgatectl.c|ctl_*.c) ;;	# the administrator's tool (main, zlib)
+	mxgatectl.c|ctl_*.c|logread.c) ;;	# the administrator's tool (main, zlib)
 	milter.c|session.c|session_facts.c|verdict.c) session+=("$f") ;;
 	dns.c|dnsbl_lookup.c|spf_dns.c|auth.c|dkimv.c|keycache.c) session+=("$f") ;;	# libunbound, libopendkim
 	store_redis.c|store_redis_cfg.c) ;;	# hiredis side
