@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctl.h"
 #include "refshow.h"
 
 /* the text label and the JSON member of each field */
@@ -92,30 +93,6 @@ put_text(struct buf *out, const char *v)
 	}
 }
 
-/* put_json -- a JSON string: controls \u00XX, bytes above ASCII U+FFFD */
-static void
-put_json(struct buf *out, const char *v)
-{
-	const unsigned char *p;
-
-	if (v == NULL) {
-		buf_puts(out, "null");
-		return;
-	}
-	buf_putc(out, '"');
-	for (p = (const unsigned char *)v; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_printf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			buf_printf(out, "\\u%04x", *p);
-		else if (*p > 0x7f)
-			buf_puts(out, "\\ufffd");
-		else
-			buf_putc(out, *p);
-	}
-	buf_putc(out, '"');
-}
-
 /* refshow_text -- "field: value" lines, then the facts indented */
 void
 refshow_text(const struct refshow *s, struct buf *out)
@@ -169,17 +146,17 @@ refshow_json(const struct refshow *s, struct buf *out)
 		buf_puts(out, "null, \"unix_time\": null");
 	for (i = 0; i < RS_NFIELDS; i++) {
 		buf_printf(out, ", \"%s\": ", names[i].json);
-		put_json(out, s->f[i]);
+		ctl_json_str(out, s->f[i]);
 	}
 	buf_puts(out, ", \"facts\": {");
 	for (i = 0; i < s->nfacts; i++) {
 		if (i > 0)
 			buf_puts(out, ", ");
-		put_json(out, s->fact_name[i]);
+		ctl_json_str(out, s->fact_name[i]);
 		buf_puts(out, ": ");
-		put_json(out, s->fact_value[i]);
+		ctl_json_str(out, s->fact_value[i]);
 	}
 	buf_puts(out, "}, \"log\": ");
-	put_json(out, s->where);
+	ctl_json_str(out, s->where);
 	buf_puts(out, "}\n");
 }

@@ -14,7 +14,9 @@
  *				 per fact. Bytes outside printable ASCII
  *				 are written \xHH, as in the log.
  *   refshow_json(s, out)        one JSON object (absent fields null),
- *				 always valid JSON, ending in a newline.
+ *				 always valid JSON (ctl_json_str: UTF-8
+ *				 kept, other bytes U+FFFD), ending in a
+ *				 newline.
  *
  * A struct refshow only points at strings its owner keeps. Pure
  * functions of their arguments: thread-safe.

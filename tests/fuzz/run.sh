@@ -19,6 +19,7 @@ lib=() session=()
 for f in "$top"/milter/*.c; do
 	case $(basename "$f") in
 	main.c|engine.c|msock.c) ;;	# the daemon's process and sockets
+	ctl_proto.c) lib+=("$f") ;;	# JSON strings (refshow.c)
 	mxgatectl.c|ctl_*.c|logread.c) ;;	# the administrator's tool (main, zlib)
 	milter.c|session.c|session_facts.c|verdict.c) session+=("$f") ;;
 	dns.c|dnsbl_lookup.c|spf_dns.c|auth.c|dkimv.c|keycache.c) session+=("$f") ;;	# libunbound, libopendkim
