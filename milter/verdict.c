@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "num.h"
+#include "refring.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -217,6 +218,7 @@ log_decision(const struct rules_match *m, const struct verdict_src *src,
 		    m->limit_result.count, m->limit_result.max, win);
 	}
 	log_info("%s", buf_str(&b));
+	refring_decision(m, src, action, ref, reply, text);	/* mxgatectl ref */
 	buf_free(&b);
 }
 
