@@ -46,11 +46,13 @@
 #include "dkimv.h"
 #include "engine.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
 #include "mproto.h"
 #include "ratelimit.h"
 #include "rules.h"
 #include "state.h"
+#include "stats.h"
 #include "store_redis.h"
 #include "xalloc.h"
 
@@ -464,8 +466,10 @@ start(const char *conf, int foreground, const sigset_t *set)
 	    rl_redis_secret(cfg.store_password_file, &user, &pass, &err) == -1)
 		log_fatal(EX_CONFIG, "store_password_file: %s", buf_str(&err));
 	milter_init(&cfg, r);
+	stats_init();	/* metrics: the start time */
 	/* before daemonising: whoever starts mxgate hears why it cannot */
-	if (engine_open(&cfg, uid, gid, &err) == -1) {
+	if (engine_open(&cfg, uid, gid, &err) == -1 ||
+	    metrics_open(&cfg, &err) == -1) {	/* metrics: before the drop */
 		if (!foreground || cfg.log != LOG_TO_STDERR)
 			fprintf(stderr, "mxgate: %s\n", buf_str(&err));
 		log_fatal(EX_UNAVAILABLE, "%s", buf_str(&err));
@@ -490,6 +494,8 @@ start(const char *conf, int foreground, const sigset_t *set)
 	milter_set_dns(dns);
 	if (engine_start(&cfg, &err) == -1)
 		log_fatal(EX_OSERR, "engine: %s", buf_str(&err));
+	if (metrics_start(&err) == -1)	/* metrics: after the drop */
+		log_fatal(EX_OSERR, "%s", buf_str(&err));
 	rules_summary(r, &sum);
 	log_info("mxgate %s starting: rules %s: %s; socket %s; mode %s; dns %s; "
 	    "max_connections %llu, %u workers", PACKAGE_VERSION, cfg.rules,
@@ -500,6 +506,7 @@ start(const char *conf, int foreground, const sigset_t *set)
 	    (unsigned long long)cfg.max_connections, engine_workers());
 	rules_unref(r);
 	rc = serve(&cfg, set, store);
+	metrics_stop();	/* metrics */
 	if (unlink(cfg.pid_file) == -1 && errno != ENOENT)
 		log_warn("cannot remove %s: %s", cfg.pid_file, strerror(errno));
 	if (engine_connections() > 0) {
