@@ -9,7 +9,13 @@
  *				    drop). 0 or -1.
  *   ctl_stop()                     close the socket (its file removed if
  *				    still ours) and wait (bounded) for the
- *				    requests in flight.
+ *				    requests in flight; returns how many
+ *				    are still running.
+ *   ctl_loaded(what, files, n)     main.c, at start and after each good
+ *				    reload: the files read for the
+ *				    configuration (CTL_CONFIG) or the rules
+ *				    (CTL_RULES), for status (load time and
+ *				    a SHA-256 of their contents).
  *
  * The protocol (one request per connection; both sides bounded):
  *
@@ -52,6 +58,7 @@
 #define CTL_FIELDS	1024
 #define CTL_THREADS	8		/* requests served at once */
 #define CTL_IO_SECS	10		/* to read a request, write a response */
+#define CTL_STOP_WAIT_SECS 5		/* for the requests in flight at stop */
 
 struct ctl_req {
 	int		  json;		/* --json */
@@ -67,7 +74,7 @@ typedef int (*ctl_fn)(const struct ctl_req *, struct buf *);
 
 int	ctl_open(const struct cfg *, uid_t, gid_t, struct buf *);
 int	ctl_start(const struct cfg *, struct buf *);
-void	ctl_stop(void);
+unsigned ctl_stop(void);
 
 /* the handlers */
 int	ctl_status(const struct ctl_req *, struct buf *);
@@ -77,15 +84,30 @@ int	ctl_explain(const struct ctl_req *, struct buf *);
 int	ctl_ref(const struct ctl_req *, struct buf *);
 
 /*
- * main.c's side: reload the rules now (the same as SIGHUP), with every
- * error appended to diag_out as FILE:LINE:COL lines. 0, or -1 when the
- * new rules are invalid (the old ones stay in force). Serialised with
- * SIGHUP's reload.
+ * main.c's side: reload the rules now (the same as SIGHUP, and logged the
+ * same way), with every error appended to the first buffer as
+ * FILE:LINE:COL lines and the new rules' summary to the second. 0, or -1
+ * when the new rules are invalid (the old ones stay in force).
+ * Serialised with SIGHUP's reload.
  */
 int	ctl_do_reload(struct buf *, struct buf *);
 
-/* JSON helpers for the handlers: a quoted, escaped string */
+/* the framing (ctl_proto.c) */
+void	ctl_field(struct buf *, const char *, size_t);
+int	ctl_parse(const char *, size_t, char ***, size_t **, size_t *, char **,
+	    const char **);
+
+enum ctl_what { CTL_CONFIG, CTL_RULES };
+
+void	ctl_loaded(enum ctl_what, const char *const *, size_t);
+
+/*
+ * JSON helpers for the handlers: a quoted, escaped string (always valid
+ * JSON: bytes that are not UTF-8 become U+FFFD; NULL: null), and each
+ * line of a text as a string, comma-separated (for an array)
+ */
 void	ctl_json_str(struct buf *, const char *);
 void	ctl_json_strn(struct buf *, const char *, size_t);
+void	ctl_json_lines(struct buf *, const char *);
 
 #endif

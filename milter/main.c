@@ -42,6 +42,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "compat.h"
+#include "ctl.h"
 #include "diag.h"
 #include "dkimv.h"
 #include "engine.h"
@@ -61,6 +62,7 @@
 static void	usage(void) __attribute__((noreturn));
 static int	check_only(const char *);
 static struct rules *load_rules(const struct cfg *, struct diag *);
+static void	reload_signal(const struct cfg *);
 
 /* usage -- the synopsis, exit 64 */
 static void
@@ -140,29 +142,85 @@ check_only(const char *conf)
 	return rc;
 }
 
-/* reload -- build and check a new rule set; swap it in only when valid */
+/* note_config -- tell the control socket which configuration is in force */
 static void
-reload(const struct cfg *cfg)
+note_config(const struct cfg *cfg)
+{
+	const char	*path = cfg->path;
+	char		*abs = NULL;
+
+	if (path != NULL && (abs = realpath(path, NULL)) != NULL)
+		path = abs;
+	ctl_loaded(CTL_CONFIG, &path, path != NULL ? 1 : 0);
+	free(abs);
+}
+
+/* the configuration in force, for reloads asked on the control socket */
+static const struct cfg	*running_cfg;
+static unsigned		 ctl_left;	/* control requests running at stop */
+static pthread_mutex_t	 reload_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* note_rules -- tell the control socket which rules files are in force */
+static void
+note_rules(const struct rules *r)
+{
+	const char *const *files;
+	size_t		 n;
+
+	files = rules_files(r, &n);
+	ctl_loaded(CTL_RULES, files, n);
+}
+
+/*
+ * reload -- build and check a new rule set; swap it in only when valid.
+ * Errors are logged, and appended to errs (NULL: not wanted); the new
+ * set's summary to sum. 0, or -1 when the old rules stay in force.
+ */
+static int
+reload(const struct cfg *cfg, struct buf *errs, struct buf *sum)
 {
 	struct diag	 d = DIAG_INIT;
-	struct buf	 sum = BUF_INIT;
 	struct rules	*r;
+	int		 rc = 0;
 
+	pthread_mutex_lock(&reload_mu);
 	r = load_rules(cfg, &d);
 	if (r == NULL || d.errors > 0) {
 		log_warn("reload: %s has %u error%s; the old rules stay in force",
 		    cfg->rules, d.errors, d.errors == 1 ? "" : "s");
 		print_diag(&d, 1);
+		if (errs != NULL)
+			buf_printf(errs, "%s", buf_str(&d.out));
 		if (r != NULL)
 			rules_unref(r);
+		rc = -1;
 	} else {
 		milter_set_rules(r);
-		rules_summary(r, &sum);
-		log_info("reload: ok: %s: %s", cfg->rules, buf_str(&sum));
+		note_rules(r);
+		rules_summary(r, sum);
+		log_info("reload: ok: %s: %s", cfg->rules, buf_str(sum));
 		rules_unref(r);
 	}
-	buf_free(&sum);
+	pthread_mutex_unlock(&reload_mu);
 	diag_free(&d);
+	return rc;
+}
+
+/* ctl_do_reload -- `mxgatectl reload` (ctl.h) */
+int
+ctl_do_reload(struct buf *errs, struct buf *sum)
+{
+	return reload(running_cfg, errs, sum);
+}
+
+/* reload_signal -- SIGHUP's reload: everything goes to the log */
+static void
+reload_signal(const struct cfg *cfg)
+{
+	struct buf	sum = BUF_INIT;
+
+	(void)reload(cfg, NULL, &sum);
+	buf_free(&sum);
 }
 
 /* daemonise -- detach from the terminal (before any thread starts) */
@@ -374,12 +432,17 @@ serve(const struct cfg *cfg, const sigset_t *set, struct rl_store *store)
 		engine_tick();
 		while ((n = read(sfd, &si, sizeof(si))) == sizeof(si)) {
 			if (si.ssi_signo == SIGHUP || si.ssi_signo == SIGUSR1) {
-				reload(cfg);
+				reload_signal(cfg);
 				continue;
 			}
 			log_info("stop: signal %u, waiting for %u connection%s",
 			    si.ssi_signo, engine_connections(),
 			    engine_connections() == 1 ? "" : "s");
+			if ((ctl_left = ctl_stop()) > 0)
+				log_warn("stop: %u mxgatectl request%s still "
+				    "running after %d s", ctl_left,
+				    ctl_left == 1 ? "" : "s", CTL_STOP_WAIT_SECS);
+			metrics_stop();
 			engine_unlisten();
 			wait_sessions();
 			if (engine_connections() == 0)
@@ -469,11 +532,15 @@ start(const char *conf, int foreground, const sigset_t *set)
 	stats_init();	/* metrics: the start time */
 	/* before daemonising: whoever starts mxgate hears why it cannot */
 	if (engine_open(&cfg, uid, gid, &err) == -1 ||
-	    metrics_open(&cfg, &err) == -1) {	/* metrics: before the drop */
+	    ctl_open(&cfg, uid, gid, &err) == -1 ||
+	    metrics_open(&cfg, &err) == -1) {
 		if (!foreground || cfg.log != LOG_TO_STDERR)
 			fprintf(stderr, "mxgate: %s\n", buf_str(&err));
 		log_fatal(EX_UNAVAILABLE, "%s", buf_str(&err));
 	}
+	/* before chdir("/"): the paths may be relative */
+	note_config(&cfg);
+	note_rules(r);
 	if (!foreground)
 		daemonise();
 	write_pid(cfg.pid_file, uid, gid);
@@ -494,7 +561,8 @@ start(const char *conf, int foreground, const sigset_t *set)
 	milter_set_dns(dns);
 	if (engine_start(&cfg, &err) == -1)
 		log_fatal(EX_OSERR, "engine: %s", buf_str(&err));
-	if (metrics_start(&err) == -1)	/* metrics: after the drop */
+	running_cfg = &cfg;
+	if (ctl_start(&cfg, &err) == -1 || metrics_start(&err) == -1)
 		log_fatal(EX_OSERR, "%s", buf_str(&err));
 	rules_summary(r, &sum);
 	log_info("mxgate %s starting: rules %s: %s; socket %s; mode %s; dns %s; "
@@ -506,10 +574,9 @@ start(const char *conf, int foreground, const sigset_t *set)
 	    (unsigned long long)cfg.max_connections, engine_workers());
 	rules_unref(r);
 	rc = serve(&cfg, set, store);
-	metrics_stop();	/* metrics */
 	if (unlink(cfg.pid_file) == -1 && errno != ENOENT)
 		log_warn("cannot remove %s: %s", cfg.pid_file, strerror(errno));
-	if (engine_connections() > 0) {
+	if (engine_connections() > 0 || ctl_left > 0) {
 		/*
 		 * Sessions still open after the grace period run on the
 		 * engine's workers and read the configuration, their rules,
@@ -517,9 +584,17 @@ start(const char *conf, int foreground, const sigset_t *set)
 		 * process at once, without the exit handlers that tear
 		 * libraries down under them.
 		 */
-		log_info("mxgate stopped; %u connection%s still open: exiting "
-		    "without waiting for them", engine_connections(),
-		    engine_connections() == 1 ? "" : "s");
+		if (ctl_left == 0)
+			log_info("mxgate stopped; %u connection%s still open: "
+			    "exiting without waiting for them",
+			    engine_connections(),
+			    engine_connections() == 1 ? "" : "s");
+		else
+			log_info("mxgate stopped; %u connection%s and %u "
+			    "mxgatectl request%s still open: exiting without "
+			    "waiting for them", engine_connections(),
+			    engine_connections() == 1 ? "" : "s", ctl_left,
+			    ctl_left == 1 ? "" : "s");
 		_exit(rc);
 	}
 	log_info("mxgate stopped");

@@ -179,6 +179,14 @@ rules_path(const struct rules *r)
 	return r->path;
 }
 
+/* rules_files -- every rules file read (the main one first, then includes) */
+const char *const *
+rules_files(const struct rules *r, size_t *n)
+{
+	*n = r->nfiles;
+	return (const char *const *)r->files;
+}
+
 /* rules_footer -- the footer template or NULL */
 const struct tmpl *
 rules_footer(const struct rules *r)

@@ -95,6 +95,7 @@ void	 rules_unref(struct rules *);
 void	 rules_summary(const struct rules *, struct buf *);
 void	 rules_needs(const struct rules *, struct rules_needs *);
 const char *rules_path(const struct rules *);
+const char *const *rules_files(const struct rules *, size_t *);
 const struct tmpl *rules_footer(const struct rules *);
 size_t	 rules_nlimits(const struct rules *);
 const struct rl_limit *const *rules_limits(const struct rules *);

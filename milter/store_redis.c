@@ -82,6 +82,7 @@ struct rstore {
 	unsigned	 nidle, nopen;
 	unsigned	 gen;		/* bumped at every up -> down */
 	int		 up, stop;
+	time_t		 since;		/* wall clock of the last up <-> down */
 	pthread_t	 prober;
 	int		 have_prober;
 };
@@ -303,6 +304,7 @@ down(struct rstore *rs, struct rconn *k, const char *why)
 	was = rs->up;
 	if (was) {
 		rs->up = 0;
+		rs->since = time(NULL);
 		rs->gen++;
 		n = grab_idle(rs, old);
 		rs->nopen -= n;
@@ -622,6 +624,8 @@ static void
 became_up(struct rstore *rs, struct rconn *k, int first)
 {
 	pthread_mutex_lock(&rs->lock);
+	if (!rs->up)
+		rs->since = time(NULL);
 	rs->up = 1;
 	k->gen = rs->gen;
 	rs->idle[rs->nidle++] = *k;
@@ -771,6 +775,23 @@ rl_redis_version(void)
 	(void)snprintf(v, sizeof(v), "hiredis %d.%d.%d", HIREDIS_MAJOR,
 	    HIREDIS_MINOR, HIREDIS_PATCH);
 	return v;
+}
+
+/*
+ * rl_store_redis_state -- is the store using Redis now, and since when
+ * (wall clock; 0: it never was up, nor went down)? For mxgatectl status.
+ */
+int
+rl_store_redis_state(struct rl_store *s, time_t *since)
+{
+	struct rstore	*rs = (struct rstore *)s;
+	int		 up;
+
+	pthread_mutex_lock(&rs->lock);
+	up = rs->up;
+	*since = rs->since;
+	pthread_mutex_unlock(&rs->lock);
+	return up;
 }
 
 /* rl_store_redis_up -- is the store using Redis now? (tests, logs) */

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct rl_store;
 struct buf;
@@ -42,6 +43,7 @@ struct rl_store *rl_store_redis(const struct rl_redis_conf *,
 int	rl_redis_url(const char *, struct rl_redis_conf *, char **);
 int	rl_redis_secret(const char *, char **, char **, struct buf *);
 int	rl_store_redis_up(struct rl_store *);
+int	rl_store_redis_state(struct rl_store *, time_t *);
 const char *rl_redis_version(void);
 
 #endif

@@ -86,6 +86,7 @@ SOCK=$H/run/b.sock
 conf() {
 	local base=(socket "unix:$SOCK" socket_mode 0666 user nobody
 	    group nogroup pid_file "$H/run/b.pid" rules "$H/rules/test.rules"
+	    control_socket "unix:$H/run/b.ctl"
 	    log stderr hostname mx.e2e.test dns_forwarders 127.0.0.1@53) i
 	: >"$H/b.conf"
 	for ((i = 0; i < ${#base[@]}; i += 2)); do

@@ -42,7 +42,6 @@ conf() {	# FILE RULES [LINE...] -- a configuration for -n
 	local f=$1 r=$2
 	shift 2
 	printf '%s\n' "socket = unix:$C/mxgate.sock" "pid_file = $C/mxgate.pid" \
-	    "control_socket = unix:$C/control.sock" \
 	    "rules = $r" "$@" >"$f"
 }
 

@@ -18,7 +18,7 @@ fi
 lib=() session=()
 for f in "$top"/milter/*.c; do
 	case $(basename "$f") in
-	main.c|engine.c|msock.c) ;;	# the daemon's process and sockets
+	main.c|engine.c|msock.c|metrics.c|ctl.c) ;;	# the daemon's process and sockets
 	mxgatectl.c|ctl_*.c) ;;	# the administrator's tool (main, zlib)
 	milter.c|session.c|session_facts.c|verdict.c) session+=("$f") ;;
 	dns.c|dnsbl_lookup.c|spf_dns.c|auth.c|dkimv.c|keycache.c) session+=("$f") ;;	# libunbound, libopendkim
@@ -44,6 +44,8 @@ for src in "$here"/fuzz_*.c; do
 		extra=("${session[@]}" $(pkg-config --cflags --libs opendkim 2>/dev/null ||
 			echo -I/usr/include/opendkim -lopendkim) -lunbound)
 	fi
+	# the control protocol's framing, without the daemon's side
+	if [ "$name" = fuzz_ctl ]; then extra=("$top/milter/ctl_proto.c"); fi
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-I"$b" -I"$top/milter" -I"$top/compat" -DSYSCONFDIR='"/etc"' \
 		-o "$bin" "$src" "${lib[@]}" "${extra[@]}" "${compat[@]}" -lcrypto $idn2 -lpthread > "$bin.build.log" 2>&1; then

@@ -140,6 +140,18 @@ expect "the daemon runs as mxgate (real, effective, saved uid $uid)" \
     grep -qE "^Uid:[[:space:]]+${uid}[[:space:]]+${uid}[[:space:]]+${uid}[[:space:]]+${uid}\$" "/proc/$main/status"
 expect "it logged its start to syslog" logged "mxgate ${v1%%[-+~]*} starting"
 check "it answers a milter negotiation" optneg "$sock"
+ctlsock=/run/mxgate/control.sock
+expect "control socket $ctlsock: mxgate:mxgate, mode 660" \
+    test "$(stat -c '%U:%G %a' "$ctlsock" 2>/dev/null)" = "mxgate:mxgate 660"
+expect "mxgatectl status (root) names the rules in force" \
+    bash -c "mxgatectl status | grep -q '^rules  *$rules\$'"
+expect "mxgatectl --json status: mode enforce" \
+    bash -c "mxgatectl --json status | grep -q '\"mode\":\"enforce\"'"
+expect "mxgatectl reload (root): ok" bash -c "mxgatectl reload | grep -q '^ok: '"
+rc=0
+setpriv --reuid=nobody --regid=nogroup --clear-groups -- mxgatectl status \
+    >>"$T/steps.log" 2>&1 || rc=$?
+expect "mxgatectl as a user outside group mxgate: refused (exit $rc)" test "$rc" = 77
 
 # systemctl reload: the unit's ExecReload lines in order, MAINPID in
 # their environment, "$$" a "$" and quotes as systemd reads them
@@ -160,6 +172,10 @@ rc=$?
 expect "a broken rules file fails the reload: exit $rc, FILE:LINE:COL" \
     bash -c "[ $rc -eq 78 ] && grep -q '^$rules:[0-9]*:[0-9]*: ' $T/reload.bad"
 expect "... and the daemon keeps running" kill -0 "$main"
+rc=0
+mxgatectl reload >"$T/reload.ctl" 2>&1 || rc=$?
+expect "mxgatectl reload of it: exit $rc, FILE:LINE:COL" \
+    bash -c "[ $rc -eq 78 ] && grep -q '^$rules:[0-9]*:[0-9]*: ' $T/reload.ctl"
 cp -p "$T/rules.good" "$rules"
 
 # README.Debian's recipe for Postfix's chroot: the socket inside it, and
@@ -167,7 +183,8 @@ cp -p "$T/rules.good" "$rules"
 sed "s|^# socket = .*|socket = unix:/var/spool/postfix/mxgate/mxgate.sock|;
     s|^# pid_file = .*|pid_file = /run/mxgate/chroot.pid|;
     s|^# rules = .*|rules = $rules|;
-    s|^# state_file =.*|state_file = /var/lib/mxgate/counters|" "$conf" >/run/mxgate/chroot.conf
+    s|^# state_file =.*|state_file = /var/lib/mxgate/counters|;
+    s|^# control_socket = .*|control_socket = unix:/run/mxgate/chroot.ctl|" "$conf" >/run/mxgate/chroot.conf
 usermod -a -G mxgate postfix
 setpriv --reuid="$user" --regid="$group" --init-groups -- \
     mxgate -f -c /run/mxgate/chroot.conf >>"$T/steps.log" 2>&1 &
@@ -185,8 +202,8 @@ expect "... which saved its counters in /var/lib/mxgate at stop" \
 kill -TERM "$main"
 wait "$main"
 rc=$?
-expect "SIGTERM stops it: exit $rc, socket removed" \
-    bash -c "[ $rc -eq 0 ] && [ ! -e $sock ]"
+expect "SIGTERM stops it: exit $rc, sockets removed" \
+    bash -c "[ $rc -eq 0 ] && [ ! -e $sock ] && [ ! -e $ctlsock ]"
 expect "it logged its stop" logged "mxgate stopped"
 
 # --- upgrade ---------------------------------------------------------------
