@@ -39,9 +39,9 @@
 #include "stats.h"
 
 #define METRICS_HEAD_MAX	8192	/* request line and header fields */
-#define METRICS_READ_MS		3000	/* to read the request head */
+#define METRICS_READ_MS		3000	/* to read the request */
 #define METRICS_WRITE_MS	10000	/* to write the answer */
-#define METRICS_DRAIN_MS	500	/* to read what the client still sends */
+#define METRICS_DRAIN_MS	500	/* to read what still comes */
 #define METRICS_DRAIN_MAX	65536
 #define METRICS_BACKLOG		8
 
@@ -177,8 +177,8 @@ render_latency(struct buf *b)
 		    (unsigned long long)h.bucket[STATS_BUCKETS]);
 		buf_printf(b, "mxgate_stage_duration_seconds_sum{stage=\"%s\"} "
 		    "%.9f\n", name, h.sum);
-		buf_printf(b, "mxgate_stage_duration_seconds_count{stage=\"%s\"} "
-		    "%llu\n", name, (unsigned long long)h.count);
+		buf_printf(b, "mxgate_stage_duration_seconds_count"
+		    "{stage=\"%s\"} %llu\n", name, (unsigned long long)h.count);
 	}
 }
 
@@ -227,7 +227,8 @@ answer(struct buf *out, int code, const char *reason, const char *extra,
 	    "Content-Length: %zu\r\n%sConnection: close\r\n\r\n", code, reason,
 	    ctype, body->len, extra);
 	if (!head_only)
-		buf_append(out, body->data != NULL ? body->data : "", body->len);
+		buf_append(out, body->data != NULL ? body->data : "",
+		    body->len);
 	return code;
 }
 
@@ -366,7 +367,7 @@ wait_fd(int fd, short events, const struct timespec *dl)
 	}
 }
 
-/* read_head -- the request head into p (at most max bytes); its length, or -1 */
+/* read_head -- the request head into p (max bytes at most); length or -1 */
 static ssize_t
 read_head(int fd, char *p, size_t max)
 {

@@ -4,7 +4,8 @@
  * METRICS, for every metric.
  *
  *   metrics_open(cfg, err)   the listening socket, before the privilege
- *			      drop; 0 (also when metrics_listen is empty) or -1
+ *			      drop; 0 (also when metrics_listen is empty)
+ *			      or -1
  *   metrics_start(err)       the thread that serves GET /metrics; 0 or -1
  *   metrics_stop()           end the thread, close the socket
  *   metrics_render(b)        the exposition text (tests)

@@ -24,13 +24,13 @@
 #include "xalloc.h"
 
 #define STATS_LABELS		3	/* the most labels of a family */
-#define STATS_LABEL_MAX		128	/* longer labels count as "other" */
-#define STATS_OTHER_ROOM	128	/* sets with the first label "other" */
-#define STATS_VALUES		4	/* counters per entry (DNS has four) */
+#define STATS_LABEL_MAX		128	/* longer: "other" */
+#define STATS_OTHER_ROOM	128	/* sets with first label "other" */
+#define STATS_VALUES		4	/* counters per entry (DNS: 4) */
 
 struct entry {
 	const char	*label[STATS_LABELS];	/* into key */
-	char		*key;			/* labels, NUL-joined */
+	char		*key;		/* labels, NUL-joined */
 	uint64_t	 v[STATS_VALUES];
 };
 
@@ -39,7 +39,7 @@ struct table {
 	unsigned	 nlabels;
 	size_t		 max;
 	struct hash	*h;
-	struct entry	**e;			/* in the order they came */
+	struct entry	**e;		/* in the order they came */
 	size_t		 n, cap;
 };
 
@@ -259,7 +259,7 @@ stats_dns(const char *list, enum stats_dns_event ev)
 	bump(&dnslists, &list, (int)ev, -1);
 }
 
-/* stats_store_fallback -- a check used the local counters (Redis did not answer) */
+/* stats_store_fallback -- a check used the local counters (no Redis) */
 void
 stats_store_fallback(void)
 {

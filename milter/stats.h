@@ -33,11 +33,11 @@
 
 #include "facts.h"
 
-#define STATS_OTHER		"other"	/* the label of series beyond the bounds */
+#define STATS_OTHER		"other"	/* series past the bounds */
 #define STATS_MAX_DECISIONS	2048	/* rule, stage, action sets */
 #define STATS_MAX_DNS		256	/* DNS lists */
 #define STATS_MAX_AUTH		64	/* method, result pairs */
-#define STATS_BUCKETS		12	/* finite latency buckets; +Inf after */
+#define STATS_BUCKETS		12	/* finite buckets; +Inf after */
 
 enum stats_dns_event {
 	STATS_DNS_QUERY,

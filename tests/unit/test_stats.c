@@ -109,8 +109,10 @@ START_TEST(test_bounds)
 	stats_each_decision(collect, &g);
 	ck_assert_uint_le(g.n, STATS_MAX_DECISIONS + 200);
 	ck_assert_uint_eq(g.total, STATS_MAX_DECISIONS + 300 + 1 + 1000);
-	ck_assert_ptr_nonnull(strstr(buf_str(&g.text), "\nr7/rcpt/tempfail=2\n"));
-	ck_assert_ptr_nonnull(strstr(buf_str(&g.text), "\nother/s0/reject=1\n"));
+	ck_assert_ptr_nonnull(strstr(buf_str(&g.text),
+	    "\nr7/rcpt/tempfail=2\n"));
+	ck_assert_ptr_nonnull(strstr(buf_str(&g.text),
+	    "\nother/s0/reject=1\n"));
 	(void)snprintf(want, sizeof(want), "\nother/other/other=");
 	ck_assert_ptr_nonnull(strstr(buf_str(&g.text), want));
 	buf_free(&g.text);
@@ -170,12 +172,12 @@ START_TEST(test_histogram)
 
 	stats_deinit();
 	stats_observe(STAGE_RCPT, 0);
-	stats_observe(STAGE_RCPT, 1000000);		/* 0.001: first bucket */
+	stats_observe(STAGE_RCPT, 1000000);		/* 0.001: first */
 	stats_observe(STAGE_RCPT, 1000001);		/* second */
 	stats_observe(STAGE_RCPT, 250000000);		/* 0.25 */
 	stats_observe(STAGE_RCPT, 20000000000ULL);	/* 20: last finite */
 	stats_observe(STAGE_RCPT, 25000000000ULL);	/* +Inf only */
-	stats_observe(STAGE_COUNT, 1);			/* no such stage: ignored */
+	stats_observe(STAGE_COUNT, 1);		/* no such stage */
 	stats_latency_get(STAGE_RCPT, &h);
 	ck_assert_uint_eq(h.bucket[0], 2);
 	ck_assert_uint_eq(h.bucket[1], 3);
@@ -233,7 +235,8 @@ START_TEST(test_render)
 	ck_assert_ptr_nonnull(strstr(s, "\nmxgate_stage_duration_seconds_bucket"
 	    "{stage=\"mail\",le=\"+Inf\"} 1\n"));
 	ck_assert_ptr_nonnull(strstr(s,
-	    "\nmxgate_stage_duration_seconds_sum{stage=\"mail\"} 0.003000000\n"));
+	    "\nmxgate_stage_duration_seconds_sum{stage=\"mail\"} "
+	    "0.003000000\n"));
 	ck_assert_ptr_nonnull(strstr(s,
 	    "\nmxgate_stage_duration_seconds_count{stage=\"eom\"} 0\n"));
 	ck_assert(b.len > 0 && s[b.len - 1] == '\n');
