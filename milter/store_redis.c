@@ -45,6 +45,7 @@
 #include "compat.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "stats.h"
 #include "store.h"
 #include "store_redis.h"
 #include "store_redis.lua.h"
@@ -462,6 +463,7 @@ fallback(struct rstore *rs, struct rl_cell *cells, size_t n, uint64_t now,
 			cells[i].wait = cells[i].level = 0;
 		return -1;
 	}
+	stats_store_fallback();
 	return rs->local->ops->gcra(rs->local, cells, n, now, commit, NULL);
 }
 

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "num.h"
 #include "refring.h"
+#include "stats.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -217,6 +218,7 @@ log_decision(const struct rules_match *m, const struct verdict_src *src,
 		buf_printf(&b, ":%" PRIu64 "/%" PRIu64 "/%s",
 		    m->limit_result.count, m->limit_result.max, win);
 	}
+	stats_decision(m->rule, stage_name(m->stage), action);
 	log_info("%s", buf_str(&b));
 	refring_decision(m, src, action, ref, reply, text);	/* mxgatectl ref */
 	buf_free(&b);
