@@ -39,6 +39,7 @@
 #include "xalloc.h"
 
 #define CTL_MAX_GROUPS	256		/* supplementary groups read of a peer */
+#define CTL_REFUSE_MS	500		/* to drop what a refused client sent */
 
 struct peer {
 	uid_t	uid;
@@ -202,16 +203,43 @@ respond(int fd, int code, const struct buf *body)
 	send_all(fd, buf_str(body), body->len);
 }
 
+/*
+ * finish -- close a connection whose answer is written. What the client
+ * still sends is read and dropped first (at most CTL_REFUSE_MS), else
+ * closing with unread bytes would reset the connection and lose the
+ * answer (a refused or oversized request).
+ */
+static void
+finish(int fd)
+{
+	struct timeval	 tv = { 0, CTL_REFUSE_MS * 1000 };
+	char		 sink[4096];
+	struct timespec	 t0, t;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)shutdown(fd, SHUT_WR);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (recv(fd, sink, sizeof(sink), 0) > 0) {
+		(void)clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000 >= CTL_REFUSE_MS)
+			break;
+	}
+	(void)close(fd);
+}
+
 /* refuse -- tell a client no, with a reason, and close */
 static void
 refuse(int fd, int code, const char *why)
 {
-	struct buf	b = BUF_INIT;
+	struct buf	 b = BUF_INIT;
+	struct timeval	 tv = { 0, CTL_REFUSE_MS * 1000 };
 
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	buf_printf(&b, "mxgatectl: %s\n", why);
 	respond(fd, code, &b);
 	buf_free(&b);
-	(void)close(fd);
+	finish(fd);
 }
 
 /*
@@ -316,7 +344,7 @@ serve(void *arg)
 		buf_printf(&out, "mxgatectl: %s\n", why);
 	}
 	respond(j->fd, code, &out);
-	(void)close(j->fd);
+	finish(j->fd);
 	buf_free(&out);
 	free(argv);
 	free(arglen);

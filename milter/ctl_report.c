@@ -2,13 +2,8 @@
  * ctl_report -- `mxgatectl report`: read the logs, count (see
  * ctl_report.h; the writers are ctl_report_out.c and ctl_report_html.c).
  *
- * Files are read through zlib's gzread, which reads plain files as they
- * are, so a rotated .gz and the live log go through one reader. Lines
- * are cut by the reader itself (memchr on a buffer), not by gzgets: a NUL
- * in a line stays visible to logline_parse (which refuses it), and a line
- * over LOGLINE_MAX bytes is skipped to its end and counted, never split
- * into two lines. Classic syslog timestamps take the year from the
- * file's mtime (for standard input that is not a file: now).
+ * Files are read through logread.h's reader (plain and gzip alike, a
+ * line over LOGLINE_MAX bytes skipped and counted, never split).
  */
 #include "config.h"
 
@@ -28,20 +23,12 @@
 #include "ctl_report_int.h"
 #include "ipaddr.h"
 #include "logline.h"
+#include "logread.h"
 #include "num.h"
 #include "xalloc.h"
 
-#define READ_CAP	(8 * LOGLINE_MAX)
 #define TOP_DEFAULT	20
 #define TOP_MAX		1000000
-
-/* a log file being cut into lines */
-struct lreader {
-	gzFile	 gz;
-	char	*buf;
-	size_t	 len, off;
-	int	 eof;
-};
 
 static void	tbl_init(struct rp_table *);
 static void	tbl_free(struct rp_table *);
@@ -436,78 +423,17 @@ count(struct report *r, const struct logline *l)
 
 /* --- reading ----------------------------------------------------------- */
 
-/* fill -- more bytes into the reader; 0, or -1 on a read error */
-static int
-fill(struct lreader *lr)
-{
-	int	n, zerr;
-
-	if (lr->off > 0) {
-		memmove(lr->buf, lr->buf + lr->off, lr->len - lr->off);
-		lr->len -= lr->off;
-		lr->off = 0;
-	}
-	n = gzread(lr->gz, lr->buf + lr->len, (unsigned)(READ_CAP - lr->len));
-	if (n < 0)
-		return -1;
-	if (n == 0) {
-		/* a gzip file cut short ends as Z_BUF_ERROR, not as an error */
-		(void)gzerror(lr->gz, &zerr);
-		if (zerr == Z_BUF_ERROR)
-			return -1;
-		lr->eof = 1;
-	}
-	lr->len += (size_t)n;
-	return 0;
-}
-
-/*
- * next_line -- the next line in *line (len *n, no newline): 1; 0 at the
- * end; -1 on a read error. A line over LOGLINE_MAX comes back with
- * *n = LOGLINE_MAX + 1 and its start only.
- */
-static int
-next_line(struct lreader *lr, const char **line, size_t *n)
-{
-	char	*nl;
-	int	 skipping = 0;
-
-	for (;;) {
-		nl = memchr(lr->buf + lr->off, '\n', lr->len - lr->off);
-		if (nl != NULL) {
-			*line = lr->buf + lr->off;
-			*n = skipping ? LOGLINE_MAX + 1 :
-			    (size_t)(nl - (lr->buf + lr->off));
-			lr->off = (size_t)(nl - lr->buf) + 1;
-			return 1;
-		}
-		if (lr->len - lr->off > LOGLINE_MAX) {
-			skipping = 1;
-			lr->off = lr->len;
-		}
-		if (lr->eof) {
-			*line = lr->buf + lr->off;
-			*n = skipping ? LOGLINE_MAX + 1 : lr->len - lr->off;
-			lr->off = lr->len;
-			return skipping || *n > 0;
-		}
-		if (fill(lr) == -1)
-			return -1;
-	}
-}
-
 /* read_lines -- count every line of an open reader; 0 or EX_DATAERR */
 static int
-read_lines(struct report *r, struct lreader *lr, const char *name,
-    struct logline_ctx *ctx)
+read_lines(struct report *r, struct logread *lr, struct logline_ctx *ctx)
 {
 	struct logline	 l;
-	const char	*line, *msg;
+	const char	*line;
 	size_t		 n;
-	int		 rc, zerr;
+	int		 rc;
 
 	logline_init(&l);
-	while ((rc = next_line(lr, &line, &n)) == 1) {
+	while ((rc = logread_next(lr, &line, &n)) == 1) {
 		r->lines++;
 		if (n > LOGLINE_MAX) {
 			r->too_long++;
@@ -527,47 +453,22 @@ read_lines(struct report *r, struct lreader *lr, const char *name,
 		}
 	}
 	logline_free(&l);
-	if (rc == -1) {
-		msg = gzerror(lr->gz, &zerr);
-		/* zlib names the file "<fd:N>": the caller's name is better */
-		if (strncmp(msg, "<fd:", 4) == 0 && strstr(msg, ": ") != NULL)
-			msg = strstr(msg, ": ") + 2;
-		fprintf(stderr, "mxgatectl: report: %s: %s\n", name,
-		    zerr == Z_ERRNO ? strerror(errno) : msg);
-		return EX_DATAERR;
-	}
-	return 0;
+	return rc == -1 ? logread_error(lr, "report") : 0;
 }
 
 /* read_file -- count the lines of one file ("-": standard input) */
 static int
 read_file(struct report *r, const char *path)
 {
-	struct lreader	 lr;
+	struct logread	 lr;
 	struct logline_ctx ctx;
-	struct stat	 st;
-	const char	*name = strcmp(path, "-") == 0 ? "standard input" : path;
-	int		 fd, rc;
+	int		 rc;
 
-	fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY);
-	if (fd == -1) {
-		fprintf(stderr, "mxgatectl: report: %s: %s\n", name, strerror(errno));
-		return EX_NOINPUT;
-	}
-	logline_context(&ctx, fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ?
-	    st.st_mtime : time(NULL));
-	memset(&lr, 0, sizeof(lr));
-	if ((lr.gz = gzdopen(fd, "rb")) == NULL) {
-		(void)close(fd);
-		fprintf(stderr, "mxgatectl: report: %s: cannot read\n", name);
-		return EX_NOINPUT;
-	}
-	(void)gzbuffer(lr.gz, 128 * 1024);
-	lr.buf = xmalloc(READ_CAP);
+	if ((rc = logread_open(&lr, path, &ctx, "report")) != 0)
+		return rc;
 	r->files++;
-	rc = read_lines(r, &lr, name, &ctx);
-	(void)gzclose(lr.gz);
-	free(lr.buf);
+	rc = read_lines(r, &lr, &ctx);
+	logread_close(&lr);
 	return rc;
 }
 

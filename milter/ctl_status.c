@@ -27,6 +27,7 @@
 #include "engine.h"
 #include "milter.h"
 #include "rules.h"
+#include "stats.h"
 #include "store.h"
 #include "store_redis.h"
 #include "xalloc.h"
@@ -219,23 +220,82 @@ json_loaded(struct buf *out, const struct loaded *l)
 	buf_printf(out, "}");
 }
 
-/*
- * status_dns -- per DNS list: queries, cache hits, timeouts, errors
- * (the counters come with the metrics: stats.h)
- */
+/* the argument of the stats walks */
+struct walk {
+	struct buf	*out;
+	int		 json;
+	int		 n;
+};
+
+/* one_dns -- one DNS list's counters */
+static void
+one_dns(void *arg, const char *list, const struct stats_dns *d)
+{
+	struct walk	*w = arg;
+
+	if (w->json) {
+		buf_printf(w->out, "%s{\"list\":", w->n++ > 0 ? "," : "");
+		ctl_json_str(w->out, list);
+		buf_printf(w->out, ",\"queries\":%llu,\"cache_hits\":%llu,"
+		    "\"timeouts\":%llu,\"errors\":%llu}",
+		    (unsigned long long)d->queries,
+		    (unsigned long long)d->cache_hits,
+		    (unsigned long long)d->timeouts,
+		    (unsigned long long)d->errors);
+		return;
+	}
+	if (w->n++ == 0)
+		buf_printf(w->out, "  %-24s %10s %10s %10s %10s\n", "list",
+		    "queries", "cache hits", "timeouts", "errors");
+	buf_printf(w->out, "  %-24s %10llu %10llu %10llu %10llu\n", list,
+	    (unsigned long long)d->queries, (unsigned long long)d->cache_hits,
+	    (unsigned long long)d->timeouts, (unsigned long long)d->errors);
+}
+
+/* status_dns -- per DNS list: queries, cache hits, timeouts, errors */
 static void
 status_dns(struct buf *out, int json)
 {
-	(void)out;
-	(void)json;
+	struct walk	w = { out, json, 0 };
+
+	stats_each_dns(one_dns, &w);
+	if (!json && w.n == 0)
+		buf_printf(out, "  no DNS list asked yet\n");
+}
+
+/* one_decision -- one rule, stage and action's count */
+static void
+one_decision(void *arg, const char *rule, const char *stage,
+    const char *action, uint64_t n)
+{
+	struct walk	*w = arg;
+
+	if (w->json) {
+		buf_printf(w->out, "%s{\"rule\":", w->n++ > 0 ? "," : "");
+		ctl_json_str(w->out, rule);
+		buf_printf(w->out, ",\"stage\":");
+		ctl_json_str(w->out, stage);
+		buf_printf(w->out, ",\"action\":");
+		ctl_json_str(w->out, action);
+		buf_printf(w->out, ",\"count\":%llu}", (unsigned long long)n);
+		return;
+	}
+	if (w->n++ == 0)
+		buf_printf(w->out, "  %-24s %-8s %-16s %10s\n", "rule", "stage",
+		    "action", "decisions");
+	buf_printf(w->out, "  %-24s %-8s %-16s %10llu\n", rule, stage, action,
+	    (unsigned long long)n);
 }
 
 /* status_decisions -- decisions per rule, stage and action since start */
 static void
 status_decisions(struct buf *out, int json)
 {
-	(void)out;
-	(void)json;
+	struct walk	w = { out, json, 0 };
+
+	stats_each_decision(one_decision, &w);
+	if (!json && w.n == 0)
+		buf_printf(out, "  none yet\n");
 }
 
 /* ctl_status -- `status` */
@@ -293,7 +353,8 @@ ctl_status(const struct ctl_req *req, struct buf *out)
 			buf_printf(out, ",\"state\":\"%s\",\"since\":",
 			    st.up ? "up" : "fallback");
 			stamp_json(out, st.since);
-			buf_printf(out, ",\"local_keys\":%zu", st.keys);
+			buf_printf(out, ",\"local_keys\":%zu,\"fallbacks\":%llu",
+			    st.keys, (unsigned long long)stats_store_fallbacks());
 		} else
 			buf_printf(out, ",\"keys\":%zu", st.keys);
 		buf_printf(out, ",\"max_keys\":%llu},\"dns\":{\"forwarders\":",
@@ -325,6 +386,9 @@ ctl_status(const struct ctl_req *req, struct buf *out)
 				buf_printf(out, "%-12s%s: DOWN, falling back to "
 				    "local counters since %s (%zu keys)\n",
 				    "store", cfg->store, since, st.keys);
+			buf_printf(out, "%-12s  %llu checks answered by the local "
+			    "counters since start\n", "",
+			    (unsigned long long)stats_store_fallbacks());
 		} else
 			buf_printf(out, "%-12smemory, %zu keys (at most %llu)\n",
 			    "store", st.keys,

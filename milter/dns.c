@@ -76,6 +76,7 @@ struct dns_query {
 	uint16_t		 type;
 	char			*name;
 	int			 parsed;	/* owner side from here on */
+	int			 cached;	/* answered from the front cache */
 	enum dns_status		 status;
 	struct dns_answer	 ans;
 	char			 why[160];
@@ -368,6 +369,13 @@ dns_cache_hits(struct dns *d)
 	return n;
 }
 
+/* dns_cached -- was the query answered from the front cache? */
+int
+dns_cached(const struct dns_query *q)
+{
+	return q->cached;
+}
+
 /* answer -- libunbound's callback (in the reactor): keep, cache, wake the owner */
 static void
 answer(void *arg, int err, struct ub_result *res)
@@ -433,7 +441,7 @@ dns_submit(struct dns *d, const char *name, uint16_t type)
 		return q;
 	}
 	if (cache_get(d, q)) {
-		q->answered = 1;
+		q->answered = q->cached = 1;
 		return q;
 	}
 	q->refs = 2;

@@ -77,5 +77,6 @@ void	 dns_deadline_cap(struct timespec *, const struct timespec *);
 int	 dns_expired(const struct timespec *);
 const char *dns_version(void);
 unsigned long dns_cache_hits(struct dns *);
+int	 dns_cached(const struct dns_query *);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "dnsbl_lookup.h"
 #include "log.h"
+#include "stats.h"
 #include "xalloc.h"
 
 struct one {
@@ -64,6 +65,7 @@ dnsbl_lookup_start(struct dns *dns, struct dnsbl *const *lists, size_t n,
 			continue;
 		}
 		o->q = dns_submit(dns, o->qname, DNS_T_A);
+		stats_dns_query(dnsbl_name(lists[i]), dns_cached(o->q));
 	}
 	return lk;
 }
@@ -98,6 +100,7 @@ classify(struct one *o, const char *ip)
 	}
 	if (a->rcode != 0) {
 		o->res.status = DNSBL_FAILED;
+		stats_dns(dnsbl_name(o->list), STATS_DNS_ERROR);
 		(void)snprintf(why, sizeof(why), "DNS error (rcode %d)", a->rcode);
 		complain(o, ip, why);
 		return;
@@ -107,6 +110,7 @@ classify(struct one *o, const char *ip)
 			memcpy(addrs[n++], a->rr[i].addr, 4);
 	dnsbl_evaluate(o->list, (const uint8_t (*)[4])addrs, n, &o->res);
 	if (o->res.status == DNSBL_ERROR_ANSWER) {
+		stats_dns(dnsbl_name(o->list), STATS_DNS_ERROR);
 		(void)snprintf(why, sizeof(why), "error answer %s",
 		    o->res.error_answer);
 		complain(o, ip, why);
@@ -154,10 +158,12 @@ dnsbl_lookup_get(struct dnsbl_lookup *lk, size_t i)
 			o->cut_at = lk->stage->at;
 			return &o->res;
 		}
+		stats_dns(dnsbl_name(o->list), STATS_DNS_TIMEOUT);
 		complain(o, lk->ip, "no answer before the deadline");
 		break;
 	default:
 		o->res.status = DNSBL_FAILED;
+		stats_dns(dnsbl_name(o->list), STATS_DNS_ERROR);
 		(void)snprintf(why, sizeof(why), "%s", dns_error(o->q));
 		complain(o, lk->ip, why);
 		break;

@@ -51,8 +51,10 @@
 #include "milter.h"
 #include "mproto.h"
 #include "ratelimit.h"
+#include "refring.h"
 #include "rules.h"
 #include "state.h"
+#include "stats.h"
 #include "store_redis.h"
 #include "xalloc.h"
 
@@ -528,6 +530,8 @@ start(const char *conf, int foreground, const sigset_t *set)
 	    rl_redis_secret(cfg.store_password_file, &user, &pass, &err) == -1)
 		log_fatal(EX_CONFIG, "store_password_file: %s", buf_str(&err));
 	milter_init(&cfg, r);
+	refring_init((size_t)cfg.ref_history);
+	stats_init();	/* metrics: the start time */
 	/* before daemonising: whoever starts mxgate hears why it cannot */
 	if (engine_open(&cfg, uid, gid, &err) == -1 ||
 	    ctl_open(&cfg, uid, gid, &err) == -1 ||

@@ -40,6 +40,7 @@
 #include "milter.h"
 #include "mproto.h"
 #include "session.h"
+#include "stats.h"
 #include "xalloc.h"
 
 /* the SMFIP_NR_* bits mxgate may ask for */
@@ -660,6 +661,7 @@ static int
 command(struct mconn *c, const struct mproto_msg *m, struct buf *out)
 {
 	struct verdict	v;
+	uint64_t	t0 = stats_clock();	/* stage latency (stats.h) */
 
 	verdict_init(&v);
 	/* before negotiation: only OPTNEG (and QUIT) */
@@ -680,6 +682,7 @@ command(struct mconn *c, const struct mproto_msg *m, struct buf *out)
 		if (!in_state(c, m->cmd, M_READY))
 			return -1;
 		do_connect(c, &m->u.conn, out);
+		stats_latency(STAGE_CONNECT, t0);
 		return 0;
 	case SMFIC_QUIT:
 		return -1;
@@ -716,6 +719,7 @@ command(struct mconn *c, const struct mproto_msg *m, struct buf *out)
 		session_helo(c->s, m->u.helo,
 		    sym(c, S_HELO, "tls_version") != NULL, &v);
 		reply(c, &v, SMFIP_NR_HELO, out);
+		stats_latency(STAGE_HELO, t0);
 		break;
 	case SMFIC_MAIL:
 		if (c->in_msg)
@@ -726,14 +730,17 @@ command(struct mconn *c, const struct mproto_msg *m, struct buf *out)
 		    sym(c, S_MAIL, "auth_authen"), sym(c, S_MAIL, "auth_type"),
 		    sym(c, S_MAIL, "i"), &v);
 		reply(c, &v, SMFIP_NR_MAIL, out);
+		stats_latency(STAGE_MAIL, t0);
 		break;
 	case SMFIC_RCPT:
 		session_rcpt(c->s, m->u.args.argv[0], sym(c, S_RCPT, "i"), &v);
 		reply(c, &v, SMFIP_NR_RCPT, out);
+		stats_latency(STAGE_RCPT, t0);
 		break;
 	case SMFIC_DATA:
 		session_data(c->s, sym(c, S_DATA, "i"), &v);
 		reply(c, &v, SMFIP_NR_DATA, out);
+		stats_latency(STAGE_DATA, t0);
 		break;
 	case SMFIC_HEADER:
 		do_header(c, &m->u.header);
@@ -752,6 +759,7 @@ command(struct mconn *c, const struct mproto_msg *m, struct buf *out)
 		break;
 	case SMFIC_BODYEOB:
 		do_eom(c, &m->u.body, out);
+		stats_latency(STAGE_EOM, t0);
 		break;
 	default:
 		log_warn("milter: protocol error: unexpected command '%c'; "

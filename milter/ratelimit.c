@@ -467,9 +467,9 @@ check_key(struct rl_store *s, const struct rl_limit *l,
 	return rc;
 }
 
-/* conc_key -- the store key of a concurrent limit's key value */
-static void
-conc_key(struct buf *b, const char *name, const char *kv)
+/* rl_conc_key -- the store key of a concurrent limit's key value */
+void
+rl_conc_key(struct buf *b, const char *name, const char *kv)
 {
 	buf_reset(b);
 	buf_puts(b, name);
@@ -477,6 +477,69 @@ conc_key(struct buf *b, const char *name, const char *kv)
 	buf_putc(b, 'c');
 	buf_putc(b, '\0');
 	buf_puts(b, kv);
+}
+
+/*
+ * For mxgatectl limit (ctl_limit.c): the cells of a key value as a
+ * check builds them, without an event to count.
+ */
+
+/* rl_value_finish -- a key value typed by hand, shortened as a check does */
+void
+rl_value_finish(struct buf *b)
+{
+	if (b->len > KEYVAL_MAX)
+		digest(b);
+}
+
+/*
+ * rl_window_cell -- window i of l for key value kv: its N after the
+ * override for ev (RL_UNLIMITED: unlimited; 0: nothing admitted), the
+ * key of its cell (in b, reset; cell->key points there) and, for a
+ * finite N > 0, inc (one event) and tau
+ */
+uint64_t
+rl_window_cell(const struct rl_limit *l, unsigned i, const struct rl_event *ev,
+    const char *kv, struct buf *b, struct rl_cell *cell)
+{
+	uint64_t	n, bu, w;
+
+	n = l->window[i].n;
+	bu = l->window[i].burst_set ? l->window[i].burst : n;
+	if (i == 0 && l->override != NULL) {
+		n = override(l, ev, n);
+		if (!l->window[i].burst_set)
+			bu = n;
+	}
+	memset(cell, 0, sizeof(*cell));
+	buf_reset(b);
+	buf_puts(b, l->name);
+	buf_putc(b, '\0');
+	window_name(l, i, b);
+	buf_putc(b, '\0');
+	buf_puts(b, kv);
+	cell->key = b->data;
+	cell->keylen = b->len;
+	if (n == 0 || n == RL_UNLIMITED)
+		return n;
+	w = span(l->window[i].secs, NS, 1);
+	cell->inc = span(1, w, n);
+	cell->tau = span(bu, w, n);
+	return n;
+}
+
+/* rl_conc_max -- the max of a concurrent limit after the override for ev */
+uint64_t
+rl_conc_max(const struct rl_limit *l, const struct rl_event *ev)
+{
+	return override(l, ev, l->max);
+}
+
+/* rl_used -- events in a window of N per secs for a GCRA level (rounded up) */
+uint64_t
+rl_used(uint64_t level, uint64_t n, uint64_t secs)
+{
+	return span_up(level, n, span(secs, NS, 1));
 }
 
 /* check_conc -- a concurrent limit for one key value */
@@ -491,7 +554,7 @@ check_conc(struct rl_store *s, const struct rl_limit *l,
 	memset(r, 0, sizeof(*r));
 	if (max == RL_UNLIMITED)
 		return 0;
-	conc_key(&key, l->name, kv);
+	rl_conc_key(&key, l->name, kv);
 	rc = s->ops->conc(s, key.data, key.len, 0, &open);
 	buf_free(&key);
 	r->count = open;
@@ -703,7 +766,7 @@ rl_conn_open(struct rl_store *s, const struct rl_limit *const *lim, size_t n,
 		for (k = 0; k < lim[i]->nkeys && k < RL_MAX_KEYS; k++) {
 			if (key_value(&lim[i]->key[k], ev, NULL, &kv) == -1)
 				continue;
-			conc_key(&key, lim[i]->name, kv.data);
+			rl_conc_key(&key, lim[i]->name, kv.data);
 			if (s->ops->conc(s, key.data, key.len, 1, &v) == -1)
 				continue;
 			h = held_add(h, &key);

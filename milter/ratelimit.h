@@ -126,6 +126,16 @@ struct rl_held *rl_conn_open(struct rl_store *, const struct rl_limit *const *,
 void	rl_conn_close(struct rl_store *, struct rl_held *);
 
 void	rl_limit_free(struct rl_limit *);
+
+/* for mxgatectl limit (ctl_limit.c): the cells of a key value, see ratelimit.c */
+struct buf;
+struct rl_cell;
+void	rl_conc_key(struct buf *, const char *, const char *);
+void	rl_value_finish(struct buf *);
+uint64_t rl_window_cell(const struct rl_limit *, unsigned,
+	    const struct rl_event *, const char *, struct buf *, struct rl_cell *);
+uint64_t rl_conc_max(const struct rl_limit *, const struct rl_event *);
+uint64_t rl_used(uint64_t, uint64_t, uint64_t);
 void	rl_set_clock(uint64_t (*)(void));
 uint64_t rl_now(void);
 

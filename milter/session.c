@@ -36,6 +36,7 @@
 #include "num.h"
 #include "session.h"
 #include "session_int.h"
+#include "stats.h"
 #include "xalloc.h"
 
 
@@ -233,6 +234,9 @@ message_reset(struct session *s)
 
 	set_str(&s->queue_id, NULL);
 	set_str(&s->sasl_user, NULL);
+	/* the message's results, each counted once, as it is forgotten */
+	stats_auth(auth_spf_result(s->auth), auth_dkim_result(s->auth),
+	    auth_dmarc_result(s->auth));
 	auth_reset(s->auth);
 	set_str(&s->sasl_method, NULL);
 	set_str(&s->mail_from, NULL);

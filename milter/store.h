@@ -31,6 +31,28 @@
  * put(store, key, len, tat) sets a cell's tat (a state file being read).
  * A networked store hands both to its local fallback store.
  *
+ * For mxgatectl limit (ctl_limit.c), operations that never count:
+ *
+ * peek(store, cells, n, now, err) is gcra() without commit for an
+ * administrator: the same wait and level, but nothing is created,
+ * touched or counted, and a networked store never falls back: -1 with
+ * the reason in err when it cannot answer (one round trip).
+ * forget(store, cells, n, &gone, err) deletes the cells' keys (key and
+ * keylen only; GCRA or concurrency cells) and counts in gone those that
+ * existed. A networked store forgets them on the server only (one round
+ * trip; see local()); -1 with the reason in err.
+ * scan(store, prefix, len, now, bound, fn, arg, &cut, err) calls
+ * fn(arg, key, len, value) for every cell whose key starts with prefix:
+ * value is the level (tat - now) of a GCRA cell that has not decayed,
+ * the open count of a concurrency cell (window "c"). It looks at no
+ * more than bound keys and sets cut when that bound stopped the walk;
+ * fn returning -1 stops it. A networked store scans the server
+ * (concurrency cells stay local); -1 with the reason in err.
+ * local(store) is the local fallback of a networked store (its
+ * concurrency counters, the counters in force while it is down), NULL
+ * for the memory store; name(store, buf) describes the store for an
+ * administrator ("memory", "redis HOST:PORT/DB").
+ *
  * keys() counts the keys held; free() frees the store. Every operation is
  * thread-safe.
  */
@@ -41,6 +63,8 @@
 #include <stdint.h>
 
 #include "deadline.h"
+
+struct buf;
 
 struct rl_cell {
 	const char	*key;		/* limit name, window, key value */
@@ -62,6 +86,16 @@ struct rl_store_ops {
 	int	(*put)(struct rl_store *, const char *, size_t, uint64_t);
 	size_t	(*keys)(struct rl_store *);
 	void	(*free)(struct rl_store *);
+	/* mxgatectl limit: look, forget, walk; never counted */
+	int	(*peek)(struct rl_store *, struct rl_cell *, size_t, uint64_t,
+		    struct buf *);
+	int	(*forget)(struct rl_store *, const struct rl_cell *, size_t,
+		    size_t *, struct buf *);
+	int	(*scan)(struct rl_store *, const char *, size_t, uint64_t, size_t,
+		    int (*)(void *, const char *, size_t, uint64_t), void *,
+		    int *, struct buf *);
+	struct rl_store *(*local)(struct rl_store *);
+	void	(*name)(struct rl_store *, struct buf *);
 };
 
 /* every backend's struct starts with this */

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "ratelimit.h"
 #include "store.h"
 #include "xalloc.h"
@@ -201,6 +202,18 @@ grow(struct mstore *m)
 	m->nbuckets = n;
 }
 
+/* find -- the cell of key or NULL, its recency untouched */
+static struct mcell *
+find(struct mstore *m, const char *key, size_t len, uint64_t h)
+{
+	struct mcell	*c;
+
+	for (c = m->bucket[h & (m->nbuckets - 1)]; c != NULL; c = c->next)
+		if (c->h == h && c->len == len && memcmp(c->key, key, len) == 0)
+			return c;
+	return NULL;
+}
+
 /* get -- the cell of key, created when create is set (NULL otherwise) */
 static struct mcell *
 get(struct mstore *m, const char *key, size_t len, int create, uint64_t now)
@@ -208,11 +221,10 @@ get(struct mstore *m, const char *key, size_t len, int create, uint64_t now)
 	uint64_t	 h = hkey(m, key, len);
 	struct mcell	*c;
 
-	for (c = m->bucket[h & (m->nbuckets - 1)]; c != NULL; c = c->next)
-		if (c->h == h && c->len == len && memcmp(c->key, key, len) == 0) {
-			touch(m, c);
-			return c;
-		}
+	if ((c = find(m, key, len, h)) != NULL) {
+		touch(m, c);
+		return c;
+	}
 	if (!create)
 		return NULL;
 	while (m->count >= m->max && m->count > 0) {
@@ -352,8 +364,107 @@ mem_free(struct rl_store *s)
 	free(m);
 }
 
+/* mem_peek -- see store.h: gcra() without commit, and no recency touched */
+static int
+mem_peek(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
+    struct buf *err)
+{
+	struct mstore	*m = (struct mstore *)s;
+	struct mcell	*c;
+	uint64_t	 base, after;
+	size_t		 i;
+
+	(void)err;
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < n; i++) {
+		c = find(m, cells[i].key, cells[i].keylen,
+		    hkey(m, cells[i].key, cells[i].keylen));
+		base = c != NULL && !c->conc && c->tat > now ? c->tat : now;
+		after = rl_sat_add(base - now, cells[i].inc);
+		cells[i].level = base - now;
+		cells[i].wait = after > cells[i].tau ? after - cells[i].tau : 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+/* mem_forget -- see store.h: drop the cells' keys */
+static int
+mem_forget(struct rl_store *s, const struct rl_cell *cells, size_t n,
+    size_t *gone, struct buf *err)
+{
+	struct mstore	*m = (struct mstore *)s;
+	struct mcell	*c;
+	size_t		 i;
+
+	(void)err;
+	*gone = 0;
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < n; i++) {
+		c = find(m, cells[i].key, cells[i].keylen,
+		    hkey(m, cells[i].key, cells[i].keylen));
+		if (c != NULL) {
+			drop(m, c);
+			(*gone)++;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+/*
+ * mem_scan -- see store.h: every chain, at most bound cells looked at
+ * (in hash order, so a cut walk is a sample of the keys)
+ */
+static int
+mem_scan(struct rl_store *s, const char *prefix, size_t plen, uint64_t now,
+    size_t bound, int (*fn)(void *, const char *, size_t, uint64_t), void *arg,
+    int *cut, struct buf *err)
+{
+	struct mstore	*m = (struct mstore *)s;
+	struct mcell	*c;
+	size_t		 i, seen = 0;
+	int		 rc = 0;
+
+	(void)err;
+	*cut = 0;
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->nbuckets && rc == 0 && !*cut; i++)
+		for (c = m->bucket[i]; c != NULL && rc == 0; c = c->next) {
+			if (seen++ == bound) {
+				*cut = 1;
+				break;
+			}
+			if (c->len < plen || memcmp(c->key, prefix, plen) != 0)
+				continue;
+			if (c->conc)
+				rc = fn(arg, c->key, c->len, c->open);
+			else if (c->tat > now)
+				rc = fn(arg, c->key, c->len, c->tat - now);
+		}
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+/* mem_local -- no fallback behind the memory store */
+static struct rl_store *
+mem_local(struct rl_store *s)
+{
+	(void)s;
+	return NULL;
+}
+
+/* mem_name -- "memory" */
+static void
+mem_name(struct rl_store *s, struct buf *out)
+{
+	(void)s;
+	buf_puts(out, "memory");
+}
+
 static const struct rl_store_ops mem_ops = {
-	mem_gcra, mem_conc, mem_each, mem_put, mem_keys, mem_free
+	mem_gcra, mem_conc, mem_each, mem_put, mem_keys, mem_free,
+	mem_peek, mem_forget, mem_scan, mem_local, mem_name
 };
 
 /* rl_store_memory -- a memory store keeping at most max_keys cells */

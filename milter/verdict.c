@@ -18,6 +18,8 @@
 
 #include "log.h"
 #include "num.h"
+#include "refring.h"
+#include "stats.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -217,11 +219,14 @@ log_decision(const struct rules_match *m, const struct verdict_src *src,
 		    m->limit_result.count, m->limit_result.max, win);
 	}
 	if (src->dry != NULL) {
+		/* explain: the line is shown, nothing else happens */
 		buf_printf(src->dry, "%s\n", buf_str(&b));
 		buf_free(&b);
 		return;
 	}
+	stats_decision(m->rule, stage_name(m->stage), action);
 	log_info("%s", buf_str(&b));
+	refring_decision(m, src, action, ref, reply, text);	/* mxgatectl ref */
 	buf_free(&b);
 }
 

@@ -129,6 +129,39 @@ PY
 out=$(msg d@bad.rcpt.test)
 check_reply "old rules still in force after the broken reload" 451 4.7.1 "$(reply_to "$out" RCPT)" '^v2: '
 
+# hostile requests on the socket itself: a clear answer, never a hang
+rawreq() {	# NAME -- send a crafted request, print the answer's first line
+	python3 - "$CS" "$1" <<'PY'
+import socket, sys
+path, kind = sys.argv[1], sys.argv[2]
+req = {"garbage": b"hello\r\n",
+       "version": b"11:mxgatectl 9,4:text,6:status,",
+       "huge": b"9999:" + b"x" * (18 * 1024 * 1024),
+       "empty": b""}[kind]
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(30)
+s.connect(path)
+try:
+    s.sendall(req)
+    s.shutdown(socket.SHUT_WR)
+except OSError:
+    pass
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+print(data.decode(errors="replace").replace("\n", "|"))
+PY
+}
+check_grep "a malformed request: EXIT 76 and why" '^EXIT 76\|mxgatectl: malformed request' "$(rawreq garbage)"
+check_grep "an empty request: EXIT 76" '^EXIT 76\|' "$(rawreq empty)"
+check_grep "another protocol version: EXIT 76, install matching versions" \
+	'^EXIT 76\|.*install matching versions' "$(rawreq version)"
+check_grep "an 18 MB request: EXIT 65, request too large" '^EXIT 65\|mxgatectl: request too large' "$(rawreq huge)"
+check_alive "mxgate serves on after them"
+
 # usage errors
 rc=0; ctl status extra >/dev/null 2>&1 || rc=$?
 check "status with an argument: exit 64" test "$rc" = 64

@@ -180,5 +180,8 @@ rc=0; err=$(ctl explain --helo x 2>&1) || rc=$?
 check "no --ip: exit 64" test "$rc" = 64
 rc=0; err=$(ctl explain --ip 203.0.113.9 --rcpt a@rcpt.test 2>&1) || rc=$?
 check "--rcpt without --from: exit 64" test "$rc" = 64
+# the log holds the five decisions of the real transactions, none of explain's
+check "explain logged nothing: only the real transactions' 5 decision lines" \
+    test "$(grep -c ' rule=' "$H/log/mxgate.log")" = 5
 check_alive "mxgate still running"
 h_done

@@ -19,7 +19,8 @@ lib=() session=()
 for f in "$top"/milter/*.c; do
 	case $(basename "$f") in
 	main.c|engine.c|msock.c|metrics.c|ctl.c) ;;	# the daemon's process and sockets
-	mxgatectl.c|ctl_*.c) ;;	# the administrator's tool (main, zlib)
+	ctl_proto.c) lib+=("$f") ;;	# the protocol, JSON strings (refshow.c)
+	mxgatectl.c|ctl_*.c|logread.c) ;;	# the administrator's tool (main, zlib)
 	milter.c|session.c|session_facts.c|verdict.c) session+=("$f") ;;
 	dns.c|dnsbl_lookup.c|spf_dns.c|auth.c|dkimv.c|keycache.c) session+=("$f") ;;	# libunbound, libopendkim
 	store_redis.c|store_redis_cfg.c) ;;	# hiredis side
@@ -44,8 +45,7 @@ for src in "$here"/fuzz_*.c; do
 		extra=("${session[@]}" $(pkg-config --cflags --libs opendkim 2>/dev/null ||
 			echo -I/usr/include/opendkim -lopendkim) -lunbound)
 	fi
-	# the control protocol's framing, without the daemon's side
-	if [ "$name" = fuzz_ctl ]; then extra=("$top/milter/ctl_proto.c"); fi
+	# (fuzz_ctl: the control protocol's framing, ctl_proto.c, is in lib)
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-I"$b" -I"$top/milter" -I"$top/compat" -DSYSCONFDIR='"/etc"' \
 		-o "$bin" "$src" "${lib[@]}" "${extra[@]}" "${compat[@]}" -lcrypto $idn2 -lpthread > "$bin.build.log" 2>&1; then

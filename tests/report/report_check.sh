@@ -104,8 +104,13 @@ expect_rc "no command" 64 "usage: mxgatectl" "$MXGATECTL"
 expect_rc "-h lists the commands" 0 "report \[--since T\]" "$MXGATECTL" -h
 expect_rc "report -h" 0 "usage: mxgatectl \[--json\] report" "$MXGATECTL" report -h
 expect_rc "unknown command" 64 "unknown command: frob" "$MXGATECTL" frob
+# the daemon's commands need mxgate.conf's control_socket (no daemon here)
+printf 'control_socket =\n' >"$tmp/noctl.conf"
 for c in status reload limit explain ref; do
-	expect_rc "$c" 69 "mxgatectl: $c: not implemented yet" "$MXGATECTL" -c /nonexistent "$c"
+	expect_rc "$c: no mxgate.conf" 78 "cannot find the control socket" \
+	    "$MXGATECTL" -c /nonexistent "$c"
+	expect_rc "$c: control_socket empty" 69 "control_socket is empty" \
+	    "$MXGATECTL" -c "$tmp/noctl.conf" "$c"
 done
 expect_rc "-c is not read by report" 0 "deferred (tempfail)" \
 	"$MXGATECTL" -c /nonexistent report mxgate.log

@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "compat.h"
 #include "ipaddr.h"
 #include "ratelimit.h"
+#include "store.h"
 #include "table.h"
 
 #define S	1000000000ULL
@@ -803,6 +805,198 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/*
+ * The store operations of mxgatectl limit (memory store): peek sees what
+ * a check sees and changes nothing (no key created, no recency moved),
+ * forget drops every window of a key and nothing else, scan walks the
+ * cells of one limit (levels of live GCRA cells, open counts of
+ * concurrency cells) within its bound.
+ */
+struct seen {
+	char		key[64][64];
+	uint64_t	value[64];
+	int		n;
+};
+
+/* remember -- scan's callback for the tests */
+static int
+remember(void *arg, const char *key, size_t len, uint64_t value)
+{
+	struct seen	*w = arg;
+	size_t		 i;
+
+	ck_assert_int_lt(w->n, 64);
+	ck_assert_uint_lt(len, 64);
+	for (i = 0; i < len; i++)
+		w->key[w->n][i] = key[i] == '\0' ? '|' : key[i];
+	w->key[w->n][len] = '\0';
+	w->value[w->n++] = value;
+	return 0;
+}
+
+START_TEST(test_peek)
+{
+	struct rl_store	*s = rl_store_memory(1000);
+	struct rl_limit	*l = limit(RL_COUNT_MESSAGES, RL_PART_SASL_USER, 3, 3600, 0);
+	struct rl_event	 ev = event(NULL, "alice");
+	struct rl_result r;
+	struct rl_cell	 cell;
+	struct buf	 key = BUF_INIT, err = BUF_INIT;
+	int		 i;
+
+	rl_set_clock(fake_clock);
+	ck_assert_uint_eq(rl_window_cell(l, 0, &ev, "alice", &key, &cell), 3);
+	ck_assert_mem_eq(cell.key, "t\0" "1h\0" "alice", 10);
+	ck_assert_uint_eq(cell.keylen, 10);
+	ck_assert_uint_eq(cell.inc, 1200 * S);
+	ck_assert_uint_eq(cell.tau, 3600 * S);
+	/* nothing yet: level 0, allowed now, and no key created */
+	ck_assert_int_eq(s->ops->peek(s, &cell, 1, now_ns, &err), 0);
+	ck_assert_uint_eq(cell.level, 0);
+	ck_assert_uint_eq(cell.wait, 0);
+	ck_assert_uint_eq(rl_store_keys(s), 0);
+	for (i = 0; i < 3; i++)
+		ck_assert(!admit(s, l, &ev, &r));
+	ck_assert(admit(s, l, &ev, &r));
+	ck_assert_int_eq(s->ops->peek(s, &cell, 1, now_ns, &err), 0);
+	ck_assert_uint_eq(cell.level, 3600 * S);
+	ck_assert_uint_eq(cell.wait, 1200 * S);
+	ck_assert_uint_eq(rl_used(cell.level, 3, 3600), 3);
+	/* peeking again changes nothing; half a slot later: 2.5 -> 3 used */
+	now_ns += 600 * S;
+	ck_assert_int_eq(s->ops->peek(s, &cell, 1, now_ns, &err), 0);
+	ck_assert_uint_eq(cell.level, 3000 * S);
+	ck_assert_uint_eq(cell.wait, 600 * S);
+	ck_assert_uint_eq(rl_used(cell.level, 3, 3600), 3);
+	ck_assert_int_eq(s->ops->peek(s, &cell, 1, now_ns, &err), 0);
+	ck_assert_uint_eq(cell.level, 3000 * S);
+	now_ns += 600 * S;
+	ck_assert_int_eq(s->ops->peek(s, &cell, 1, now_ns, &err), 0);
+	ck_assert_uint_eq(rl_used(cell.level, 3, 3600), 2);
+	ck_assert_uint_eq(cell.wait, 0);
+	ck_assert_uint_eq(rl_store_keys(s), 1);
+	ck_assert_ptr_null(s->ops->local(s));
+	buf_reset(&key);
+	s->ops->name(s, &key);
+	ck_assert_str_eq(buf_str(&key), "memory");
+	buf_free(&key);
+	buf_free(&err);
+	rl_limit_free(l);
+	rl_store_free(s);
+}
+END_TEST
+
+START_TEST(test_forget)
+{
+	struct rl_store	*s = rl_store_memory(1000);
+	struct rl_limit	*l = limit(RL_COUNT_MESSAGES, RL_PART_SASL_USER, 2, 60, 0);
+	struct rl_event	 a = event(NULL, "alice"), b = event(NULL, "bob");
+	struct rl_result r;
+	struct rl_cell	 cell[3];
+	struct buf	 key[3], err = BUF_INIT;
+	size_t		 gone = 99;
+	int		 i;
+
+	rl_set_clock(fake_clock);
+	l->nwindows = 3;
+	l->window[1].n = 5;
+	l->window[1].secs = 3600;
+	l->window[1].burst = 5;
+	l->window[2].n = 3;			/* a second window of 1h: "1h#2" */
+	l->window[2].secs = 3600;
+	l->window[2].burst = 3;
+	for (i = 0; i < 2; i++) {
+		ck_assert(!admit(s, l, &a, &r));
+		ck_assert(!admit(s, l, &b, &r));
+	}
+	ck_assert(admit(s, l, &a, &r));
+	ck_assert_uint_eq(rl_store_keys(s), 6);
+	for (i = 0; i < 3; i++) {
+		buf_init(&key[i]);
+		(void)rl_window_cell(l, (unsigned)i, &a, "alice", &key[i], &cell[i]);
+	}
+	ck_assert_mem_eq(cell[2].key, "t\0" "1h#2\0" "alice", 12);
+	ck_assert_int_eq(s->ops->forget(s, cell, 3, &gone, &err), 0);
+	ck_assert_uint_eq(gone, 3);
+	ck_assert_uint_eq(rl_store_keys(s), 3);	/* bob's are kept */
+	ck_assert(!admit(s, l, &a, &r));	/* alice goes through again */
+	ck_assert(admit(s, l, &b, &r));		/* bob is still blocked */
+	ck_assert_int_eq(s->ops->forget(s, cell, 3, &gone, &err), 0);
+	ck_assert_int_eq(s->ops->forget(s, cell, 3, &gone, &err), 0);
+	ck_assert_uint_eq(gone, 0);		/* nothing left to forget */
+	for (i = 0; i < 3; i++)
+		buf_free(&key[i]);
+	buf_free(&err);
+	rl_limit_free(l);
+	rl_store_free(s);
+}
+END_TEST
+
+START_TEST(test_scan)
+{
+	struct rl_store	*s = rl_store_memory(1000);
+	struct rl_limit	*l = limit(RL_COUNT_MESSAGES, RL_PART_SASL_USER, 2, 60, 0);
+	struct rl_limit	*c = limit(RL_COUNT_CONCURRENT, RL_PART_SASL_USER, 5, 0, 0);
+	struct rl_limit	*o = limit(RL_COUNT_MESSAGES, RL_PART_SASL_USER, 2, 60, 0);
+	struct rl_event	 a = event(NULL, "alice"), b = event(NULL, "bob");
+	struct rl_result r;
+	struct rl_held	*h;
+	struct seen	 w;
+	struct buf	 err = BUF_INIT;
+	int		 cut = 1, i;
+
+	rl_set_clock(fake_clock);
+	free(c->name);
+	c->name = strdup("c");
+	free(o->name);
+	o->name = strdup("tt");			/* "t" is a prefix of its name */
+	ck_assert(!admit(s, l, &a, &r));
+	ck_assert(!admit(s, l, &a, &r));
+	ck_assert(!admit(s, l, &b, &r));
+	ck_assert(!admit(s, o, &b, &r));
+	h = rl_conn_open(s, LIMS(c), 1, &a);
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(s->ops->scan(s, "t", 2, now_ns, 1000, remember, &w,
+	    &cut, &err), 0);
+	ck_assert_int_eq(cut, 0);
+	ck_assert_int_eq(w.n, 2);
+	for (i = 0; i < 2; i++) {
+		if (strcmp(w.key[i], "t|1m|alice") == 0)
+			ck_assert_uint_eq(w.value[i], 60 * S);
+		else {
+			ck_assert_str_eq(w.key[i], "t|1m|bob");
+			ck_assert_uint_eq(w.value[i], 30 * S);
+		}
+	}
+	/* concurrency cells: the open count */
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(s->ops->scan(s, "c", 2, now_ns, 1000, remember, &w,
+	    &cut, &err), 0);
+	ck_assert_int_eq(w.n, 1);
+	ck_assert_str_eq(w.key[0], "c|c|alice");
+	ck_assert_uint_eq(w.value[0], 1);
+	/* the bound: one key looked at, of the five */
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(s->ops->scan(s, "", 0, now_ns, 1, remember, &w,
+	    &cut, &err), 0);
+	ck_assert_int_eq(cut, 1);
+	ck_assert_int_le(w.n, 1);
+	/* decayed cells are not shown */
+	now_ns += 31 * S;
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(s->ops->scan(s, "t", 2, now_ns, 1000, remember, &w,
+	    &cut, &err), 0);
+	ck_assert_int_eq(w.n, 1);
+	ck_assert_str_eq(w.key[0], "t|1m|alice");
+	rl_conn_close(s, h);
+	buf_free(&err);
+	rl_limit_free(l);
+	rl_limit_free(c);
+	rl_limit_free(o);
+	rl_store_free(s);
+}
+END_TEST
+
 #define NCASES(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
 int
@@ -832,6 +1026,9 @@ main(void)
 	tcase_add_loop_test(tc, test_bounded_keys, 0, NCASES(bound_cases));
 	tcase_add_test(tc, test_eviction_order);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_peek);
+	tcase_add_test(tc, test_forget);
+	tcase_add_test(tc, test_scan);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -16,7 +16,9 @@
  * on the server's clock; the script lost (SCRIPT FLUSH); Redis stopped
  * (local counters, one log line), back (one log line, shared again);
  * store_error = tempfail; AUTH with a password, a wrong password; the
- * password file's checks.
+ * password file's checks; mxgatectl limit's peek (equal to the memory
+ * store's, one EVALSHA, nothing created), forget (DEL of one value's
+ * keys) and scan, and their failures while Redis is gone.
  *
  * The reconnect probe (a fake server of the test, no redis-server): a
  * server that loads the script but never answers EVALSHA, or closes the
@@ -734,6 +736,118 @@ evalsha_calls(redisContext *c)
 	return n;
 }
 
+/* scan_sum -- scan's callback: counts the cells and adds up their levels */
+static int
+scan_sum(void *arg, const char *key, size_t len, uint64_t level)
+{
+	uint64_t	*sum = arg;
+
+	ck_assert_ptr_nonnull(memchr(key, '\0', len));	/* NAME\0W\0VALUE */
+	sum[0]++;
+	sum[1] += level;
+	return 0;
+}
+
+/*
+ * mxgatectl limit's operations on Redis: peek gives what the memory
+ * store gives for the same events (one EVALSHA, no key created), forget
+ * deletes the keys of one value (DEL), scan finds the cells of one limit
+ * with their levels; while Redis is down each fails with a reason and
+ * the store is not marked down by them.
+ */
+START_TEST(test_redis_admin)
+{
+	struct rl_limit	*l = limit("adm", RL_COUNT_MESSAGES,
+			    RL_PART_SASL_USER, 2, 3600, 0, 10, 86400);
+	struct rl_store	*r, *m = rl_store_memory(100);
+	struct rl_event	 ev;
+	struct rl_cell	 rc[2], mc[2];
+	struct buf	 k[2], k2[2], err = BUF_INIT;
+	redisContext	*c;
+	redisReply	*rp;
+	uint64_t	 sum[2] = { 0, 0 };
+	size_t		 gone = 0;
+	int		 i, cut = 1;
+
+	flush();
+	now_ns = 5000 * S;
+	rl_set_clock(fake_clock);
+	r = rstore(1, 0, NULL);
+	memset(&ev, 0, sizeof(ev));
+	ev.sasl_user = "erin";
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(rl_commit_message(r, LIMS(&l), 1, &ev), 0);
+		ck_assert_int_eq(rl_commit_message(m, LIMS(&l), 1, &ev), 0);
+	}
+	ev.sasl_user = "fred";
+	ck_assert_int_eq(rl_commit_message(r, LIMS(&l), 1, &ev), 0);
+	now_ns += 100 * S;
+	for (i = 0; i < 2; i++) {
+		buf_init(&k[i]);
+		buf_init(&k2[i]);
+		(void)rl_window_cell(l, (unsigned)i, &ev, "erin", &k[i], &rc[i]);
+		(void)rl_window_cell(l, (unsigned)i, &ev, "erin", &k2[i], &mc[i]);
+	}
+	ck_assert_ptr_nonnull(c = redis_conn());
+	freeReplyObject(redisCommand(c, "CONFIG RESETSTAT"));
+	ck_assert_int_eq(r->ops->peek(r, rc, 2, now_ns, &err), 0);
+	ck_assert_int_eq(evalsha_calls(c), 1);
+	ck_assert_int_eq(m->ops->peek(m, mc, 2, now_ns, &err), 0);
+	for (i = 0; i < 2; i++) {
+		ck_assert_uint_eq(rc[i].level, mc[i].level);
+		ck_assert_uint_eq(rc[i].wait, mc[i].wait);
+	}
+	ck_assert_uint_eq(rc[0].level, 3500 * S);
+	ck_assert_uint_eq(rc[0].wait, 1700 * S);
+	/* a peek at a key nobody used creates nothing */
+	(void)rl_window_cell(l, 0, &ev, "nobody", &k2[0], &mc[0]);
+	ck_assert_int_eq(r->ops->peek(r, mc, 1, now_ns, &err), 0);
+	ck_assert_uint_eq(mc[0].level, 0);
+	rp = redisCommand(c, "KEYS mxgate:adm:*");
+	ck_assert_uint_eq(rp->elements, 4);
+	freeReplyObject(rp);
+	/* scan: erin's two cells and fred's two */
+	ck_assert_int_eq(r->ops->scan(r, "adm", 4, now_ns, 100000, scan_sum,
+	    sum, &cut, &err), 0);
+	ck_assert_int_eq(cut, 0);
+	ck_assert_uint_eq(sum[0], 4);
+	ck_assert_uint_eq(sum[1], rc[0].level + rc[1].level +
+	    1700 * S + (8640 - 100) * S);
+	/* forget erin: her two keys, not fred's */
+	ck_assert_int_eq(r->ops->forget(r, rc, 2, &gone, &err), 0);
+	ck_assert_uint_eq(gone, 2);
+	rp = redisCommand(c, "KEYS mxgate:adm:*");
+	ck_assert_uint_eq(rp->elements, 2);
+	freeReplyObject(rp);
+	ck_assert_int_eq(r->ops->peek(r, rc, 2, now_ns, &err), 0);
+	ck_assert_uint_eq(rc[0].level, 0);
+	ck_assert_ptr_nonnull(r->ops->local(r));
+	buf_reset(&err);
+	r->ops->name(r, &err);
+	ck_assert_ptr_nonnull(strstr(buf_str(&err), "redis 127.0.0.1:"));
+	/* Redis gone: each says why and fails; the store is not marked down */
+	redis_stop();
+	buf_reset(&err);
+	ck_assert_int_eq(r->ops->peek(r, rc, 2, now_ns, &err), -1);
+	ck_assert_ptr_nonnull(strstr(buf_str(&err), "redis 127.0.0.1:"));
+	ck_assert_int_eq(r->ops->forget(r, rc, 2, &gone, &err), -1);
+	ck_assert_int_eq(r->ops->scan(r, "adm", 4, now_ns, 100000, scan_sum,
+	    sum, &cut, &err), -1);
+	ck_assert(rl_store_redis_up(r));
+	redis_start(NULL);
+	for (i = 0; i < 2; i++) {
+		buf_free(&k[i]);
+		buf_free(&k2[i]);
+	}
+	buf_free(&err);
+	redisFree(c);
+	rl_store_free(r);
+	rl_store_free(m);
+	rl_limit_free(l);
+	rl_set_clock(NULL);
+}
+END_TEST
+
 /* one round trip per check, one per commit, however many limits and windows */
 START_TEST(test_round_trips)
 {
@@ -1306,6 +1420,7 @@ main(void)
 		tcase_add_test(tr, test_idle_closed);
 		tcase_add_test(tr, test_stage_deadline);
 		tcase_add_test(tr, test_auth);
+		tcase_add_test(tr, test_redis_admin);
 		suite_add_tcase(s, tr);
 	} else
 		printf("SKIP: redis-server is not installed: the Redis cases "
