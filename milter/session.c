@@ -235,8 +235,9 @@ message_reset(struct session *s)
 	set_str(&s->queue_id, NULL);
 	set_str(&s->sasl_user, NULL);
 	/* the message's results, each counted once, as it is forgotten */
-	stats_auth(auth_spf_result(s->auth), auth_dkim_result(s->auth),
-	    auth_dmarc_result(s->auth));
+	if (s->dry == NULL)
+		stats_auth(auth_spf_result(s->auth), auth_dkim_result(s->auth),
+		    auth_dmarc_result(s->auth));
 	auth_reset(s->auth);
 	set_str(&s->sasl_method, NULL);
 	set_str(&s->mail_from, NULL);

@@ -6,9 +6,9 @@
 # (stage, rule, code, enhanced code, text without the ref) is the one a
 # real transaction with the same facts gets. Explain counts nothing (a
 # limit of 1 message an hour: explained twice, the first real message
-# still passes) and logs nothing; every rule is shown with an outcome; a
-# per-rule monitor shows what it would do; a bad --ip exits 64; --json
-# is one valid JSON object.
+# still passes), logs nothing and adds nothing to status's counts; every
+# rule is shown with an outcome; a per-rule monitor shows what it would
+# do; a bad --ip exits 64; --json is one valid JSON object.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 h_setup
@@ -183,5 +183,7 @@ check "--rcpt without --from: exit 64" test "$rc" = 64
 # the log holds the five decisions of the real transactions, none of explain's
 check "explain logged nothing: only the real transactions' 5 decision lines" \
     test "$(grep -c ' rule=' "$H/log/mxgate.log")" = 5
+st=$(ctl status)
+check_grep "status counts the real decision of listed, not explain's two" 'listed +connect +reject +1$' "$st"
 check_alive "mxgate still running"
 h_done
