@@ -41,12 +41,16 @@ rule ip-rate at rcpt {
 	if limit per_ip exceeded
 	tempfail 451 4.7.1 "Too many messages from ${client_ip} (${limit.max} per ${limit.window})."
 }
+rule no-bad at rcpt {
+	if rcpt_domain is bad.rcpt.test
+	tempfail 451 4.7.1 "No mail for ${rcpt_domain} now."
+}
 rule spam-from at eom {
 	if from_domain is spam.test
 	reject 550 5.7.1 "No mail from ${from_domain} here."
 }
 RULES
-RULE_IDS="listed helo-note watch ip-rate spam-from"
+RULE_IDS="listed helo-note watch ip-rate no-bad spam-from"
 h_netns
 h_dns
 h_postfix_up
@@ -157,13 +161,35 @@ check_decided "accepted: the real message is delivered, decided by mxgate" d@rcp
 
 # 4. --message: an end-of-message rule on the From: header
 printf 'From: Spammer <s@spam.test>\r\nSubject: explain\r\n\r\nhello\r\n' >"$H/spam.eml"
+printf 'From: <s@client.test>\nSubject: explain\n\nhello\n' >"$H/ok.eml"
 ex=$(ctl explain --ip 203.0.113.41 --helo client.test --from s@client.test --rcpt e@rcpt.test --message "$H/spam.eml")
 check_grep "message: explain says refused at eom" '^stage: eom$' "$ex"
 check_grep "message: the fact from the header" '^      from_domain = spam\.test$' "$ex"
 out=$(send 203.0.113.41 s@client.test e@rcpt.test s@spam.test)
 same "message" "$ex" "$(replies "$out" | grep -E '^5[0-9]{2}[ -]' | tail -n 3)"
 
-# 5. --json; usage errors
+# 5. two recipients: one refused at RCPT, the message goes on to the other
+ex=$(ctl explain --ip 203.0.113.42 --helo client.test --from s@client.test \
+    --rcpt x@bad.rcpt.test --rcpt y@rcpt.test --message "$H/ok.eml" 2>&1)
+check_grep "two rcpts: the first refused by no-bad" '^  reply: 451 4\.7\.1 No mail for bad\.rcpt\.test now\. \(ref [0-9A-Z]{12}\)$' "$ex"
+check_grep "two rcpts: a block for each recipient" '^rcpt <y@rcpt\.test>$' "$ex"
+check_grep "two rcpts: the message accepted at eom" '^stage: eom$' "$ex"
+out=$(smtp 127.0.0.1:2525 --bind 203.0.113.42 <<S
+cmd EHLO client.test
+cmd MAIL FROM:<s@client.test>
+cmd RCPT TO:<x@bad.rcpt.test>
+cmd RCPT TO:<y@rcpt.test>
+cmd DATA
+data From: <s@client.test>\r\nSubject: explain\r\n\r\nhello
+cmd QUIT
+S
+)
+er=$(sed -n 's/^  reply: //p' <<<"$ex" | norm)
+rr=$(reply_to "$out" "RCPT TO:<x@" | norm)
+check "two rcpts: the same reply for the refused one ($rr)" test "$er" = "$rr"
+check_decided "two rcpts: the other delivered, decided by mxgate" y@rcpt.test
+
+# 6. --json; usage errors
 js=$(ctl --json explain --ip 203.0.113.10 --helo client.test)
 check "json: parses, with the verdict" python3 -c '
 import json, sys
@@ -180,9 +206,9 @@ rc=0; err=$(ctl explain --helo x 2>&1) || rc=$?
 check "no --ip: exit 64" test "$rc" = 64
 rc=0; err=$(ctl explain --ip 203.0.113.9 --rcpt a@rcpt.test 2>&1) || rc=$?
 check "--rcpt without --from: exit 64" test "$rc" = 64
-# the log holds the five decisions of the real transactions, none of explain's
-check "explain logged nothing: only the real transactions' 5 decision lines" \
-    test "$(grep -c ' rule=' "$H/log/mxgate.log")" = 5
+# the log holds the six decisions of the real transactions, none of explain's
+check "explain logged nothing: only the real transactions' 6 decision lines" \
+    test "$(grep -c ' rule=' "$H/log/mxgate.log")" = 6
 st=$(ctl status)
 check_grep "status counts the real decision of listed, not explain's two" 'listed +connect +reject +1$' "$st"
 check_alive "mxgate still running"
