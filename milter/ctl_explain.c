@@ -63,8 +63,8 @@ struct xp_rule {
 	char		*id;
 	char		*where;		/* FILE:LINE */
 	enum rules_outcome o;
-	int		 decides;	/* its terminal action ended the stage */
-	char		*detail;	/* the action it took or would take, or NULL */
+	int		 decides;	/* its terminal action ended it */
+	char		*detail;	/* the action it took or would take */
 	struct buf	 facts;		/* "name\0value\0" pairs */
 };
 
@@ -133,7 +133,7 @@ opt(const struct ctl_req *req, size_t *i, const char *name, int *bad)
 	return req->argv[*i];
 }
 
-/* parse_args -- the command line into a; 0, or EX_USAGE with the reason in out */
+/* parse_args -- the command line into a; 0, or EX_USAGE (why in out) */
 static int
 parse_args(const struct ctl_req *req, struct xp_args *a, struct buf *out)
 {
@@ -355,7 +355,7 @@ block_end(struct xp *x, size_t logfrom, const struct verdict *v,
 	return 1;
 }
 
-/* message_header -- the header of msg to the session; returns where the body starts */
+/* message_header -- msg's header to the session; where the body starts */
 static size_t
 message_header(struct xp *x, const char *msg, size_t len, int *over)
 {
@@ -369,7 +369,8 @@ message_header(struct xp *x, const char *msg, size_t len, int *over)
 		n = e - i;
 		if (n > 0 && msg[e - 1] == '\r')
 			n--;
-		if ((msg[i] == ' ' || msg[i] == '\t') && name.len > 0 && n > 0) {
+		if ((msg[i] == ' ' || msg[i] == '\t') && name.len > 0 &&
+		    n > 0) {
 			buf_putc(&val, '\n');
 			buf_append(&val, msg + i, n);
 			continue;
@@ -426,7 +427,8 @@ message_body(struct xp *x, const char *p, size_t len)
 		}
 	}
 	if (chunk.len > 0)
-		session_body(x->s, (const unsigned char *)chunk.data, chunk.len);
+		session_body(x->s, (const unsigned char *)chunk.data,
+		    chunk.len);
 	buf_free(&chunk);
 }
 
@@ -602,8 +604,8 @@ text_block(const struct xp_block *b, struct buf *out)
 		buf_printf(out, "  %s  %s  %s", r->id, r->where,
 		    rules_outcome_name(r->o));
 		if (r->detail != NULL)
-			buf_printf(out, r->o == RULES_MONITOR ? " (%s)" : ": %s",
-			    r->detail);
+			buf_printf(out, r->o == RULES_MONITOR ? " (%s)" :
+			    ": %s", r->detail);
 		buf_puts(out, r->decides ? " (decides)\n" : "\n");
 		p = r->facts.data;
 		end = p + r->facts.len;
@@ -636,7 +638,8 @@ text_out(const struct xp *x, struct buf *out)
 		text_block(&x->b[i], out);
 	buf_putc(out, '\n');
 	if (f == NULL) {
-		buf_printf(out, "accepted\nstage: %s\n", stage_name(x->reached));
+		buf_printf(out, "accepted\nstage: %s\n",
+		    stage_name(x->reached));
 		return;
 	}
 	decision_rule(decision_block(x, f), &rule);
@@ -676,7 +679,8 @@ json_block(const struct xp_block *b, struct buf *out)
 		ctl_json_str(out, r->where);
 		buf_puts(out, ",\"outcome\":");
 		ctl_json_str(out, rules_outcome_name(r->o));
-		buf_printf(out, ",\"decides\":%s", r->decides ? "true" : "false");
+		buf_printf(out, ",\"decides\":%s",
+		    r->decides ? "true" : "false");
 		buf_puts(out, ",\"action\":");
 		if (r->detail != NULL)
 			ctl_json_str(out, r->detail);
@@ -770,7 +774,7 @@ xp_free(struct xp *x)
 		rules_unref(x->rules);
 }
 
-/* ctl_explain -- mxgatectl explain: the rules' verdict on these facts, counting nothing */
+/* ctl_explain -- the rules' verdict on these facts, counting nothing */
 int
 ctl_explain(const struct ctl_req *req, struct buf *out)
 {

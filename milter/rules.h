@@ -93,7 +93,8 @@ struct rules_env {
 	/* a matching non-terminal or monitor rule */
 	void	(*matched)(void *, const struct rules_match *);
 	/* or NULL: every rule of the stage with its outcome (explain) */
-	void	(*trace)(void *, const struct rules_match *, enum rules_outcome);
+	void	(*trace)(void *, const struct rules_match *,
+		    enum rules_outcome);
 };
 
 /* what a rule set needs from the MTA, for milter negotiation */
