@@ -18,6 +18,13 @@
  * terminal non-monitor rule (accept, tempfail, reject) ends it and is
  * returned. Templates are not expanded here: the caller expands them with
  * its session's values.
+ *
+ * Tracing (mxgatectl explain): when env->trace is set, every rule of the
+ * stage is handed to it in file order with its outcome, those after the
+ * end of the evaluation as RULES_NOT_REACHED; rules_trace_unreached()
+ * reports every rule of a stage that never ran. The match record of a
+ * rule that did not decide names its first terminal action (or its
+ * first action), for display.
  */
 #ifndef MXGATE_RULES_H
 #define MXGATE_RULES_H
@@ -60,6 +67,16 @@ struct rules_match {
 						   the rule's condition or templates use */
 };
 
+/* what became of one rule in an evaluation, for env->trace */
+enum rules_outcome {
+	RULES_NOT_MATCHED,	/* its condition was false */
+	RULES_MATCHED,		/* true; non-terminal actions only: evaluation went on */
+	RULES_MONITOR,		/* true; a monitor rule: only logged */
+	RULES_DECIDED,		/* true; its terminal action ended the stage */
+	RULES_FAILED,		/* its condition could not be evaluated (error, DNS list deferral, store) */
+	RULES_NOT_REACHED	/* after the end of the evaluation, or its stage never ran */
+};
+
 struct rules_env {
 	void	*arg;
 	/*
@@ -75,6 +92,9 @@ struct rules_env {
 	int	(*limit)(void *, const struct rl_limit *, struct rl_result *);
 	/* a matching non-terminal or monitor rule */
 	void	(*matched)(void *, const struct rules_match *);
+	/* or NULL: every rule of the stage with its outcome (explain) */
+	void	(*trace)(void *, const struct rules_match *,
+		    enum rules_outcome);
 };
 
 /* what a rule set needs from the MTA, for milter negotiation */
@@ -105,5 +125,8 @@ size_t	 rules_ndnsbls(const struct rules *);
 struct dnsbl *const *rules_dnsbls(const struct rules *);
 int	 rules_eval(const struct rules *, enum stage, const struct rules_env *,
 	    struct rules_match *);
+void	 rules_trace_unreached(const struct rules *, enum stage,
+	    const struct rules_env *);
+const char *rules_outcome_name(enum rules_outcome);
 
 #endif

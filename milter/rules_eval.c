@@ -199,6 +199,81 @@ act(const struct rule *r, const struct rules_env *env,
 	return term;
 }
 
+/* display_action -- the terminal action of r, else its first (tracing) */
+static const struct action *
+display_action(const struct rule *r)
+{
+	static const struct action none = { RA_NONE, "", "", NULL, NULL };
+	size_t	j;
+
+	if (r->nact == 0)
+		return &none;
+	for (j = 0; j < r->nact; j++)
+		if (r->act[j].a != RA_LOG && r->act[j].a != RA_HEADER)
+			return &r->act[j];
+	return &r->act[0];
+}
+
+/* trace -- hand rule r and its outcome to env->trace, when set */
+static void
+trace(const struct rule *r, const struct rules_env *env, enum rules_outcome o,
+    const struct rl_limit *l, const struct rl_result *res)
+{
+	struct rules_match	m;
+
+	if (env->trace == NULL)
+		return;
+	fill(&m, r, display_action(r), l, res);
+	env->trace(env->arg, &m, o);
+}
+
+/* trace_rest -- every rule of stage st after rule i as not reached */
+static void
+trace_rest(const struct rules *rs, enum stage st, const struct rules_env *env,
+    size_t i)
+{
+	if (env->trace == NULL)
+		return;
+	for (i++; i < rs->nrules; i++)
+		if (rs->rule[i].stage == st)
+			trace(&rs->rule[i], env, RULES_NOT_REACHED, NULL, NULL);
+}
+
+/*
+ * rules_trace_unreached -- every rule of stage st to env->trace as not
+ * reached (a stage the transaction never got to)
+ */
+void
+rules_trace_unreached(const struct rules *rs, enum stage st,
+    const struct rules_env *env)
+{
+	size_t	i;
+
+	for (i = 0; env->trace != NULL && i < rs->nrules; i++)
+		if (rs->rule[i].stage == st)
+			trace(&rs->rule[i], env, RULES_NOT_REACHED, NULL, NULL);
+}
+
+/* rules_outcome_name -- the word explain shows for an outcome */
+const char *
+rules_outcome_name(enum rules_outcome o)
+{
+	switch (o) {
+	case RULES_NOT_MATCHED:
+		return "not matched";
+	case RULES_MATCHED:
+		return "matched";
+	case RULES_MONITOR:
+		return "monitor";
+	case RULES_DECIDED:
+		return "matched (decides)";
+	case RULES_FAILED:
+		return "failed";
+	default:
+		return "not reached";
+	}
+}
+
 /*
  * rules_eval -- the rules of stage st in file order: non-terminal and
  * monitor matches go to env->matched; the first terminal match of a
@@ -223,14 +298,24 @@ rules_eval(const struct rules *rs, enum stage st, const struct rules_env *env,
 		l = NULL;
 		memset(&res, 0, sizeof(res));
 		rc = r->cond != NULL ? expr_eval(r->cond, env, &l, &res) : 1;
-		if (rc < 0)
+		if (rc < 0) {
+			trace(r, env, RULES_FAILED, NULL, NULL);
+			trace_rest(rs, st, env, i);
 			return rc;
-		if (rc == 0)
+		}
+		if (rc == 0) {
+			trace(r, env, RULES_NOT_MATCHED, NULL, NULL);
 			continue;
+		}
 		if ((term = act(r, env, l, &res)) != NULL) {
 			fill(out, r, term, l, &res);
+			if (env->trace != NULL)
+				env->trace(env->arg, out, RULES_DECIDED);
+			trace_rest(rs, st, env, i);
 			return 1;
 		}
+		trace(r, env, r->monitor ? RULES_MONITOR : RULES_MATCHED, l,
+		    &res);
 	}
 	return 0;
 }

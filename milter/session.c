@@ -235,8 +235,9 @@ message_reset(struct session *s)
 	set_str(&s->queue_id, NULL);
 	set_str(&s->sasl_user, NULL);
 	/* the message's results, each counted once, as it is forgotten */
-	stats_auth(auth_spf_result(s->auth), auth_dkim_result(s->auth),
-	    auth_dmarc_result(s->auth));
+	if (s->dry == NULL)
+		stats_auth(auth_spf_result(s->auth), auth_dkim_result(s->auth),
+		    auth_dmarc_result(s->auth));
 	auth_reset(s->auth);
 	set_str(&s->sasl_method, NULL);
 	set_str(&s->mail_from, NULL);
@@ -339,6 +340,7 @@ session_src(struct session *s, struct verdict_src *src, enum stage st)
 	src->dnsbl = buf_str(&s->dnsbl_log);
 	src->footer = rules_footer(s->rules);
 	src->monitor_mode = s->cfg->mode == CFG_MODE_MONITOR;
+	src->dry = s->dry;
 }
 
 /* matched -- rules_env: a non-terminal or monitor rule matched */
@@ -375,6 +377,15 @@ matched(void *arg, const struct rules_match *m)
 	s->cur = NULL;
 }
 
+/* trace_rule -- rules_env: a rule and its outcome, to the look-only tracer */
+static void
+trace_rule(void *arg, const struct rules_match *m, enum rules_outcome o)
+{
+	struct session	*s = arg;
+
+	s->trace(s->trace_arg, s, m, o);
+}
+
 /*
  * run_stage -- run a stage's rules and fill the verdict. Returns 1 when a
  * terminal rule took effect (accept, tempfail, reject), else 0.
@@ -395,6 +406,7 @@ run_stage(struct session *s, enum stage st, struct verdict *v)
 	env.fact = session_fact_get;
 	env.limit = limit_get;
 	env.matched = matched;
+	env.trace = s->trace != NULL ? trace_rule : NULL;
 	memset(&m, 0, sizeof(m));
 	rc = rules_eval(s->rules, st, &env, &m);
 	session_src(s, &src, st);
@@ -469,6 +481,21 @@ session_overflow(struct session *s, const char *hostname,
 	v->kind = VERDICT_DONE;
 }
 
+/* conn_count -- count an admitted connection and take its concurrency slots */
+static void
+conn_count(struct session *s)
+{
+	struct rl_event	ev;
+	size_t		nl = rules_nlimits(s->rules);
+
+	event_fill(s, &ev);
+	if (rl_commit_connection(s->store, rules_limits(s->rules), nl, &ev) < 0)
+		log_warn_limited(&conn_warned, "NOQUEUE: rate counters: cannot "
+		    "count the connection of %s (logged at most once a minute)",
+		    s->ipstr);
+	s->held = rl_conn_open(s->store, rules_limits(s->rules), nl, &ev);
+}
+
 /*
  * session_connect -- a new client. Connect-stage rules run now; a refusal
  * is kept and delivered at HELO/EHLO (spec 4.4). An admitted connection
@@ -478,9 +505,6 @@ void
 session_connect(struct session *s, const char *hostname,
     const struct sockaddr *sa, const char *daemon_name, struct verdict *v)
 {
-	struct rl_event	ev;
-	size_t		nl = rules_nlimits(s->rules);
-
 	stage_begin(s);
 	client_facts(s, hostname, sa, daemon_name);
 	/* every list at once, now: a connection costs one DNS round trip */
@@ -502,12 +526,8 @@ session_connect(struct session *s, const char *hostname,
 		dnsbl_lookup_free(s->dnsbl);
 		s->dnsbl = NULL;
 	}
-	event_fill(s, &ev);
-	if (rl_commit_connection(s->store, rules_limits(s->rules), nl, &ev) < 0)
-		log_warn_limited(&conn_warned, "NOQUEUE: rate counters: cannot "
-		    "count the connection of %s (logged at most once a minute)",
-		    s->ipstr);
-	s->held = rl_conn_open(s->store, rules_limits(s->rules), nl, &ev);
+	if (s->dry == NULL)
+		conn_count(s);
 	if (s->plan.connect_only && v->kind == VERDICT_CONTINUE)
 		v->kind = VERDICT_DONE;
 }
@@ -708,6 +728,8 @@ session_eom(struct session *s, const char *qid, struct verdict *v)
 		return;
 	if (s->cfg->add_auth_results && eom_authres(s, v))
 		return;
+	if (s->dry != NULL)
+		return;
 	event_fill(s, &ev);
 	if (rl_commit_message(s->store, rules_limits(s->rules),
 	    rules_nlimits(s->rules), &ev) < 0)
@@ -750,6 +772,47 @@ session_authres(const struct session *s, const unsigned **forged, size_t *n)
 {
 	*n = auth_forged(s->auth, forged);
 	return s->authres;
+}
+
+/*
+ * session_look_only -- explain's mode: decision lines into log, every
+ * evaluated rule to trace(arg, ...), nothing counted (see session.h)
+ */
+void
+session_look_only(struct session *s, struct buf *log, session_trace_fn trace,
+    void *arg)
+{
+	s->dry = log;
+	s->trace = trace;
+	s->trace_arg = arg;
+}
+
+/* session_pending -- is a connect-stage refusal waiting to be told? */
+int
+session_pending(const struct session *s)
+{
+	return s->deferred.kind != VERDICT_CONTINUE;
+}
+
+/* session_unreached -- the rules of stage st to the tracer as not reached */
+void
+session_unreached(struct session *s, enum stage st)
+{
+	struct rules_env	env;
+
+	if (s->trace == NULL)
+		return;
+	memset(&env, 0, sizeof(env));
+	env.arg = s;
+	env.trace = trace_rule;
+	rules_trace_unreached(s->rules, st, &env);
+}
+
+/* session_value -- a fact or template variable's text now (explain) */
+void
+session_value(struct session *s, int id, struct buf *out)
+{
+	session_value_get(s, id, out);
 }
 
 /* session_abort -- the message ended without end of message: nothing counted */

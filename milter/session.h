@@ -82,4 +82,21 @@ const char *session_authres(const struct session *, const unsigned **,
 	    size_t *);
 void	session_abort(struct session *);
 
+/*
+ * Look-only (mxgatectl explain): the session decides as usual but counts
+ * nothing (no limit commit, no concurrency slot), logs no decision (the
+ * lines are appended to log instead) and hands every rule it evaluates
+ * to trace with its outcome. Set before session_connect.
+ * session_pending: a connect-stage refusal waits for HELO (or MAIL,
+ * RCPT). session_unreached: the rules of a stage as not reached.
+ * session_value: a fact or template variable's text now.
+ */
+typedef void (*session_trace_fn)(void *, struct session *,
+	    const struct rules_match *, enum rules_outcome);
+void	session_look_only(struct session *, struct buf *, session_trace_fn,
+	    void *);
+int	session_pending(const struct session *);
+void	session_unreached(struct session *, enum stage);
+void	session_value(struct session *, int, struct buf *);
+
 #endif

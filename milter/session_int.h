@@ -70,6 +70,11 @@ struct session {
 	char			 netbuf[IP_STRLEN + 8];
 	struct buf		 fbuf;		/* a text fact's value (dnsbl.*) */
 	struct buf		 dnsbl_log;	/* dnsbl= of the log line */
+
+	/* look-only (explain): decision lines go here; nothing is counted */
+	struct buf		*dry;
+	session_trace_fn	 trace;
+	void			*trace_arg;
 };
 
 int		 session_fact_get(void *, int, struct fact_value *);

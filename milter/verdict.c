@@ -218,6 +218,12 @@ log_decision(const struct rules_match *m, const struct verdict_src *src,
 		buf_printf(&b, ":%" PRIu64 "/%" PRIu64 "/%s",
 		    m->limit_result.count, m->limit_result.max, win);
 	}
+	if (src->dry != NULL) {
+		/* explain: the line is shown, nothing else happens */
+		buf_printf(src->dry, "%s\n", buf_str(&b));
+		buf_free(&b);
+		return;
+	}
 	stats_decision(m->rule, stage_name(m->stage), action);
 	log_info("%s", buf_str(&b));
 	refring_decision(m, src, action, ref, reply, text);	/* mxgatectl ref */

@@ -6,6 +6,11 @@
  * verdict.c knows nothing of the milter protocol: it returns a verdict
  * kind that milter.c maps to a protocol reply in one switch. Thread-safe: refs come from an
  * atomic counter mixed with a per-process random seed.
+ *
+ * A source with `dry` set (mxgatectl explain) decides exactly the same,
+ * but each decision line goes into src->dry (one line each, ending in a
+ * newline) instead of the log, and nothing else a decision does (the
+ * log line's other consumers) happens.
  */
 #ifndef MXGATE_VERDICT_H
 #define MXGATE_VERDICT_H
@@ -47,6 +52,8 @@ struct verdict_src {
 	const char	*dnsbl;		/* LIST:LABEL(+W),... of the lists answered so far */
 	const struct tmpl *footer;
 	int		 monitor_mode;	/* mode = monitor */
+	struct buf	*dry;		/* or NULL; look-only (explain): decision
+					   lines are appended here, not logged */
 };
 
 void	verdict_init(struct verdict *);

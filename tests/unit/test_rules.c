@@ -382,7 +382,7 @@ START_TEST(test_eval)
 	struct diag		 d = DIAG_INIT;
 	struct rules		*r = load(eval_rules, &d);
 	struct env_state	 e;
-	struct rules_env	 env = { &e, fact_cb, limit_cb, matched_cb };
+	struct rules_env	 env = { &e, fact_cb, limit_cb, matched_cb, NULL };
 	struct rules_match	 m;
 	char			 buf[256];
 	int			 rc;
@@ -409,12 +409,71 @@ START_TEST(test_eval)
 }
 END_TEST
 
+/* the rules and outcomes env->trace saw, "id:O " each (tracing) */
+static char	trace_seen[512];
+static int	trace_p1_used;
+
+static void
+trace_cb(void *arg, const struct rules_match *m, enum rules_outcome o)
+{
+	static const char code[] = { [RULES_NOT_MATCHED] = 'N',
+	    [RULES_MATCHED] = 'M', [RULES_MONITOR] = 'W',
+	    [RULES_DECIDED] = 'D', [RULES_FAILED] = 'F',
+	    [RULES_NOT_REACHED] = 'R' };
+	char	one[64];
+
+	(void)arg;
+	(void)snprintf(one, sizeof(one), "%s:%c ", m->rule, code[o]);
+	(void)strlcat(trace_seen, one, sizeof(trace_seen));
+	if (strcmp(m->rule, "p1") == 0)
+		trace_p1_used = m->used[F_HELO] && m->used[F_RCPT] &&
+		    !m->used[F_SASL_USER];
+}
+
+/* every rule of the stage reaches env->trace, in order, with its outcome */
+START_TEST(test_trace)
+{
+	struct diag		 d = DIAG_INIT;
+	struct rules		*r = load(eval_rules, &d);
+	struct env_state	 e;
+	struct rules_env	 env = { &e, fact_cb, limit_cb, matched_cb,
+				    trace_cb };
+	struct rules_match	 m;
+	char			 buf[256];
+
+	ck_assert_msg(r != NULL, "%s", buf_str(&d.out));
+	memset(&e, 0, sizeof(e));
+	trace_seen[0] = '\0';
+	set_facts(&e, "helo=bad123;rcpt=x@y.test", buf, sizeof(buf));
+	ck_assert_int_eq(rules_eval(r, STAGE_RCPT, &env, &m), 1);
+	ck_assert_str_eq(trace_seen,
+	    "n1:M m1:N q1:N p1:D c1:R u1:R i1:R ");
+	ck_assert_int_eq(trace_p1_used, 1);
+	memset(&e, 0, sizeof(e));
+	trace_seen[0] = '\0';
+	set_facts(&e, "rcpt=a@watched.test;rcpt_domain=watched.test", buf,
+	    sizeof(buf));
+	ck_assert_int_eq(rules_eval(r, STAGE_RCPT, &env, &m), 0);
+	ck_assert_str_eq(trace_seen,
+	    "n1:M m1:W q1:N p1:N c1:N u1:N i1:N ");
+	trace_seen[0] = '\0';
+	rules_trace_unreached(r, STAGE_CONNECT, &env);
+	ck_assert_str_eq(trace_seen, "t1:R ");
+	/* no trace: nothing is asked of it */
+	env.trace = NULL;
+	rules_trace_unreached(r, STAGE_RCPT, &env);
+	ck_assert_int_eq(rules_eval(r, STAGE_RCPT, &env, &m), 0);
+	rules_unref(r);
+	diag_free(&d);
+}
+END_TEST
+
 START_TEST(test_eval_error)
 {
 	struct diag		 d = DIAG_INIT;
 	struct rules		*r = load(eval_rules, &d);
 	struct env_state	 e;
-	struct rules_env	 env = { &e, fact_cb, limit_cb, matched_cb };
+	struct rules_env	 env = { &e, fact_cb, limit_cb, matched_cb, NULL };
 	struct rules_match	 m;
 
 	ck_assert_ptr_nonnull(r);
@@ -441,7 +500,7 @@ START_TEST(test_dnsbl_rules)
 	struct diag		 d = DIAG_INIT;
 	struct rules		*r = load(dnsbl_rules, &d);
 	struct env_state	 e;
-	struct rules_env	 env = { &e, fact_cb, limit_cb, matched_cb };
+	struct rules_env	 env = { &e, fact_cb, limit_cb, matched_cb, NULL };
 	struct rules_match	 m;
 	struct dnsbl *const	*l;
 	struct buf		 b = BUF_INIT;
@@ -714,7 +773,7 @@ START_TEST(test_cond)
 	struct buf		 text = BUF_INIT;
 	struct rules		*r;
 	struct cenv		 e;
-	struct rules_env	 env = { &e, cfact_cb, climit_cb, matched_cb };
+	struct rules_env	 env = { &e, cfact_cb, climit_cb, matched_cb, NULL };
 	struct rules_match	 m;
 	char			 buf[256];
 	int			 got;
@@ -800,7 +859,7 @@ START_TEST(test_flow)
 	struct diag		 d = DIAG_INIT;
 	struct rules		*r = load(flow_rules, &d);
 	struct env_state	 e;
-	struct rules_env	 env = { &e, fact_cb, limit_cb, flow_matched };
+	struct rules_env	 env = { &e, fact_cb, limit_cb, flow_matched, NULL };
 	struct rules_match	 m;
 	char			 buf[256];
 
@@ -1084,6 +1143,7 @@ main(void)
 	tcase_add_test(tc, test_non_ascii);
 	tcase_add_loop_test(tc, test_eval, 0, sizeof(eval_cases) / sizeof(eval_cases[0]));
 	tcase_add_test(tc, test_eval_error);
+	tcase_add_test(tc, test_trace);
 	tcase_add_test(tc, test_dnsbl_rules);
 	tcase_add_test(tc, test_needs_and_summary);
 	tcase_add_test(tc, test_include_glob);

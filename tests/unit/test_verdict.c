@@ -294,6 +294,42 @@ START_TEST(test_limit_vars)
 }
 END_TEST
 
+/* a dry source (explain): the same decision, its lines in src.dry, nothing logged */
+START_TEST(test_dry)
+{
+	struct buf		 logs = BUF_INIT, dry = BUF_INIT, want = BUF_INIT;
+	struct verdict		 v;
+	struct verdict_src	 src;
+	struct rules_match	 m;
+	struct tmpl		*t = compile("deferred");
+
+	src_init(&src, NULL, 0);
+	src.dry = &dry;
+	match_init(&m, RA_TEMPFAIL, t);
+	verdict_init(&v);
+	log_capture(&logs);
+	ck_assert_int_eq(verdict_decide(&v, &m, &src), 1);
+	ck_assert_int_eq(v.kind, VERDICT_TEMPFAIL);
+	m.action = RA_LOG;
+	verdict_note(&m, &src, NULL);
+	verdict_internal(&v, STAGE_MAIL, 0, &src);
+	log_capture(NULL);
+	ck_assert_uint_eq(logs.len, 0);
+	buf_printf(&want, "4F2B91C0A3: ref=");
+	ck_assert_int_eq(strncmp(buf_str(&dry), buf_str(&want), want.len), 0);
+	ck_assert_ptr_nonnull(strstr(buf_str(&dry),
+	    " rule=r1 stage=rcpt action=tempfail reply=\"451 4.7.1 deferred (ref "));
+	ck_assert_ptr_nonnull(strstr(buf_str(&dry), " action=log text=deferred "));
+	ck_assert_ptr_nonnull(strstr(buf_str(&dry), "rule=internal-error "));
+	ck_assert_uint_eq(dry.data[dry.len - 1], '\n');
+	verdict_clear(&v);
+	tmpl_free(t);
+	buf_free(&logs);
+	buf_free(&dry);
+	buf_free(&want);
+}
+END_TEST
+
 START_TEST(test_internal_error)
 {
 	struct buf		 logs = BUF_INIT, got = BUF_INIT;
@@ -332,6 +368,7 @@ verdict_suite(void)
 	tcase_add_test(tc, test_monitor);
 	tcase_add_test(tc, test_limit_vars);
 	tcase_add_test(tc, test_internal_error);
+	tcase_add_test(tc, test_dry);
 	suite_add_tcase(s, tc);
 	return s;
 }
