@@ -26,6 +26,11 @@
  * them alone (they count connections open now).
  *
  * Nothing here changes a counter except reset. Runs on a control thread.
+ *
+ * This file reads the arguments and KEY, and does show and reset; top
+ * (walking the store and ranking what it finds) is in ctl_limit_top.c;
+ * what the two share (a parsed KEY, a request, the writers of the
+ * common parts of an answer) is declared in ctl_limit_int.h.
  */
 #include "config.h"
 
@@ -38,6 +43,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "ctl_limit_int.h"
 #include "ipaddr.h"
 #include "log.h"
 #include "milter.h"
@@ -47,50 +53,11 @@
 #include "store.h"
 #include "xalloc.h"
 
-#define NS		1000000000ULL
 #define TOP_DEFAULT	10
 #define TOP_MAX		1000
-#define SCAN_BOUND	100000	/* keys a top looks at, at most */
 
 #define USAGE	"usage: mxgatectl limit show|reset LIMIT KEY\n" \
 		"       mxgatectl limit top LIMIT [-n N]\n"
-
-/* one key value that KEY names, and the event its override is read for */
-struct kval {
-	char		*v;			/* the key value, as stored */
-	char		*part[RL_MAX_PARTS];	/* its parts, lower-cased */
-	struct ipaddr	 ip;
-	int		 has_ip;
-	struct rl_event	 ev;
-};
-
-/* what one request works on */
-struct lreq {
-	const struct ctl_req	*req;
-	const struct rl_limit	*l;
-	struct rl_store		*s;		/* the store asked */
-	const char		*label;		/* NULL, or: s is local */
-	struct buf		 why;		/* Redis's failure, then */
-	uint64_t		 now;		/* rl_now() */
-	time_t			 wall;
-	int			 json;
-};
-
-/* one row of top: a key value and its fullest window */
-struct row {
-	char		*v;
-	size_t		 vlen;
-	unsigned	 win;		/* the window, or 0 for concurrent */
-	uint64_t	 level;		/* ns, or the open count */
-	uint64_t	 used, max, wait;
-};
-
-struct rows {
-	struct row	*r;
-	size_t		 n, cap;
-	const struct rl_limit *l;
-	struct buf	 names[RL_MAX_WINDOWS];	/* window parts of the keys */
-};
 
 static const char *const count_name[] = {
 	"connections", "concurrent", "messages", "recipients", "bytes"
@@ -100,9 +67,9 @@ static const char *const part_name[] = {
 	"customer"
 };
 
-/* text_str -- s for a terminal: control bytes as \xHH */
-static void
-text_str(struct buf *out, const char *s)
+/* lim_text_str -- s for a terminal: control bytes as \xHH */
+void
+lim_text_str(struct buf *out, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
@@ -126,9 +93,9 @@ key_desc(const struct rl_key *k, struct buf *out)
 	}
 }
 
-/* kval_free -- a parsed key value's storage */
-static void
-kval_free(struct kval *kv)
+/* lim_kval_free -- a parsed key value's storage */
+void
+lim_kval_free(struct kval *kv)
 {
 	unsigned	i;
 
@@ -213,12 +180,12 @@ set_event(const struct rl_key *k, struct kval *kv)
 }
 
 /*
- * parse_value -- KEY (len bytes) as a value of key k: 0 with kv filled,
- * or -1 with why
+ * lim_parse_value -- KEY (len bytes) as a value of key k: 0 with kv
+ * filled, or -1 with why
  */
-static int
-parse_value(const struct rl_key *k, const char *s, size_t len, struct kval *kv,
-    struct buf *why)
+int
+lim_parse_value(const struct rl_key *k, const char *s, size_t len,
+    struct kval *kv, struct buf *why)
 {
 	struct buf	 v = BUF_INIT;
 	const char	*p = s, *e = s + len, *plus;
@@ -261,7 +228,7 @@ parse_value(const struct rl_key *k, const char *s, size_t len, struct kval *kv,
 	return 0;
 fail:
 	buf_free(&v);
-	kval_free(kv);
+	lim_kval_free(kv);
 	return -1;
 }
 
@@ -278,7 +245,7 @@ key_values(const struct rl_limit *l, const char *s, size_t len,
 
 	for (i = 0; i < l->nkeys && i < RL_MAX_KEYS; i++) {
 		buf_reset(&w);
-		if (parse_value(&l->key[i], s, len, &kv[n], &w) == -1) {
+		if (lim_parse_value(&l->key[i], s, len, &kv[n], &w) == -1) {
 			buf_printf(why, "%s  key ", why->len > 0 ? "\n" : "");
 			key_desc(&l->key[i], why);
 			buf_printf(why, ": %s", buf_str(&w));
@@ -288,7 +255,7 @@ key_values(const struct rl_limit *l, const char *s, size_t len,
 			if (strcmp(kv[j].v, kv[n].v) == 0)
 				break;
 		if (j < n) {
-			kval_free(&kv[n]);
+			lim_kval_free(&kv[n]);
 			continue;
 		}
 		kdef[n++] = i;
@@ -321,9 +288,9 @@ secs_up(uint64_t ns)
 	return ns / NS + (ns % NS != 0);
 }
 
-/* put_next -- when the next event is allowed (text or JSON members) */
-static void
-put_next(const struct lreq *q, struct buf *out, uint64_t wait)
+/* lim_put_next -- when the next event is allowed (text or JSON members) */
+void
+lim_put_next(const struct lreq *q, struct buf *out, uint64_t wait)
 {
 	uint64_t	in = secs_up(wait);
 	time_t		at = q->wall + (time_t)(in > (uint64_t)INT32_MAX ?
@@ -343,9 +310,9 @@ put_next(const struct lreq *q, struct buf *out, uint64_t wait)
 	buf_printf(out, " (in %" PRIu64 " s)", in);
 }
 
-/* head -- the limit, its store, and the label of a fallback */
-static void
-head(const struct lreq *q, struct buf *out)
+/* lim_head -- the limit, its store, and the label of a fallback */
+void
+lim_head(const struct lreq *q, struct buf *out)
 {
 	struct buf	name = BUF_INIT;
 	unsigned	i;
@@ -376,15 +343,15 @@ head(const struct lreq *q, struct buf *out)
 	buf_printf(out, "\nstore: %s\n", buf_str(&name));
 	if (q->label != NULL) {
 		buf_printf(out, "NOTE: %s\n  ", q->label);
-		text_str(out, buf_str(&q->why));
+		lim_text_str(out, buf_str(&q->why));
 		buf_putc(out, '\n');
 	}
 	buf_free(&name);
 }
 
-/* window_str -- a window's length ("1h") */
-static void
-window_str(const struct rl_limit *l, unsigned i, char *d, size_t len)
+/* lim_window_str -- a window's length ("1h") */
+void
+lim_window_str(const struct rl_limit *l, unsigned i, char *d, size_t len)
 {
 	num_format_duration(l->window[i].secs, d, len);
 }
@@ -446,7 +413,7 @@ show_windows(const struct lreq *q, struct kval *kv, struct buf *out,
 	}
 	rc = q->s->ops->peek(q->s, cell, nw, q->now, err);
 	for (i = 0; i < nw && rc == 0; i++) {
-		window_str(q->l, i, d, sizeof(d));
+		lim_window_str(q->l, i, d, sizeof(d));
 		used = n[i] == 0 || n[i] == RL_UNLIMITED ? 0 :
 		    rl_used(cell[i].level, n[i], q->l->window[i].secs);
 		if (q->json) {
@@ -457,7 +424,8 @@ show_windows(const struct lreq *q, struct kval *kv, struct buf *out,
 				buf_puts(out, "null,");
 			else
 				buf_printf(out, "%" PRIu64 ",", n[i]);
-			put_next(q, out, n[i] == 0 ? q->l->window[i].secs * NS :
+			lim_put_next(q, out, n[i] == 0 ?
+			    q->l->window[i].secs * NS :
 			    n[i] == RL_UNLIMITED ? 0 : cell[i].wait);
 			buf_putc(out, '}');
 			continue;
@@ -471,7 +439,7 @@ show_windows(const struct lreq *q, struct kval *kv, struct buf *out,
 		if (n[i] == 0)
 			buf_puts(out, "never (max 0)");
 		else
-			put_next(q, out, n[i] == RL_UNLIMITED ? 0 :
+			lim_put_next(q, out, n[i] == RL_UNLIMITED ? 0 :
 			    cell[i].wait);
 		buf_putc(out, '\n');
 	}
@@ -488,7 +456,7 @@ show(struct lreq *q, struct kval *kv, unsigned nv, struct buf *out,
 	unsigned	i;
 	int		rc = 0;
 
-	head(q, out);
+	lim_head(q, out);
 	if (q->json)
 		buf_puts(out, ",\"keys\":[");
 	for (i = 0; i < nv && rc == 0; i++) {
@@ -497,7 +465,7 @@ show(struct lreq *q, struct kval *kv, unsigned nv, struct buf *out,
 			ctl_json_str(out, kv[i].v);
 		} else {
 			buf_puts(out, "key ");
-			text_str(out, kv[i].v);
+			lim_text_str(out, kv[i].v);
 			buf_putc(out, '\n');
 		}
 		if (q->l->count == RL_COUNT_CONCURRENT)
@@ -590,7 +558,7 @@ reset(struct lreq *q, struct kval *kv, unsigned nv, struct buf *out,
 	for (i = 0; i < nv; i++) {
 		if (forget_value(q, &kv[i], &gone, err) == -1) {
 			buf_printf(err, "\nlimit %s ", q->l->name);
-			text_str(err, kv[i].v);
+			lim_text_str(err, kv[i].v);
 			buf_printf(err, ": the local counters were reset; %s "
 			    "was not\n", buf_str(&name));
 			rc = EX_UNAVAILABLE;
@@ -607,7 +575,7 @@ reset(struct lreq *q, struct kval *kv, unsigned nv, struct buf *out,
 			buf_printf(out, ",\"cells\":%zu}", gone);
 		} else {
 			buf_printf(out, "limit %s: key ", q->l->name);
-			text_str(out, kv[i].v);
+			lim_text_str(out, kv[i].v);
 			buf_printf(out, " reset in %s: every window forgotten "
 			    "(%zu counter%s held state)\n", buf_str(&name),
 			    gone, gone == 1 ? "" : "s");
@@ -626,238 +594,6 @@ reset(struct lreq *q, struct kval *kv, unsigned nv, struct buf *out,
 	return rc;
 }
 
-/* win_of -- the window of l whose name is w[0..len), or -1 */
-static int
-win_of(const struct rows *t, const char *w, size_t len)
-{
-	unsigned	i;
-
-	for (i = 0; i < t->l->nwindows && i < RL_MAX_WINDOWS; i++)
-		if (t->names[i].len == len && memcmp(t->names[i].data, w,
-		    len) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* collect -- scan's callback: one cell "NAME\0W\0VALUE" of the limit */
-static int
-collect(void *arg, const char *key, size_t len, uint64_t value)
-{
-	struct rows	*t = arg;
-	const char	*w, *v, *e = key + len;
-	int		 i;
-
-	if ((w = memchr(key, '\0', len)) == NULL || ++w >= e ||
-	    (v = memchr(w, '\0', (size_t)(e - w))) == NULL)
-		return 0;
-	if (t->l->count == RL_COUNT_CONCURRENT)
-		i = v - w == 1 && *w == 'c' ? 0 : -1;
-	else
-		i = win_of(t, w, (size_t)(v - w));
-	if (i < 0)
-		return 0;	/* a window the limit no longer has */
-	v++;
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->r = xreallocarray(t->r, t->cap, sizeof(*t->r));
-	}
-	memset(&t->r[t->n], 0, sizeof(t->r[0]));
-	t->r[t->n].vlen = (size_t)(e - v);
-	t->r[t->n].v = xmalloc(t->r[t->n].vlen + 1);
-	memcpy(t->r[t->n].v, v, t->r[t->n].vlen);
-	t->r[t->n].v[t->r[t->n].vlen] = '\0';
-	t->r[t->n].win = (unsigned)i;
-	t->r[t->n++].level = value;
-	return 0;
-}
-
-/* fuller -- does a reach nearer its limit than b? (used/max, then wait) */
-static int
-fuller(const struct row *a, const struct row *b)
-{
-	unsigned __int128 x, y;
-
-	x = (unsigned __int128)a->used * (b->max ? b->max : 1);
-	y = (unsigned __int128)b->used * (a->max ? a->max : 1);
-
-	if (x != y)
-		return x > y;
-	return a->wait > b->wait;
-}
-
-/* by_fullness -- qsort: fullest first, then by value */
-static int
-by_fullness(const void *pa, const void *pb)
-{
-	const struct row *a = pa, *b = pb;
-
-	if (fuller(a, b))
-		return -1;
-	if (fuller(b, a))
-		return 1;
-	return strcmp(a->v, b->v);
-}
-
-/* by_value -- qsort: by value, so a value's windows are together */
-static int
-by_value(const void *pa, const void *pb)
-{
-	return strcmp(((const struct row *)pa)->v, ((const struct row *)pb)->v);
-}
-
-/*
- * figure -- a row's used, max and wait, with the override for its
- * value (read back by the first key of the limit it parses for); 0, or
- * -1 when unlimited (left out)
- */
-static int
-figure(const struct rows *t, struct row *r)
-{
-	const struct rl_limit *l = t->l;
-	struct kval	 kv;
-	struct rl_cell	 cell;
-	struct buf	 key = BUF_INIT, why = BUF_INIT;
-	uint64_t	 n, after;
-	unsigned	 k;
-	int		 ok = 0;
-
-	for (k = 0; k < l->nkeys && k < RL_MAX_KEYS && !ok; k++)
-		ok = parse_value(&l->key[k], r->v, r->vlen, &kv, &why) == 0;
-	buf_free(&why);
-	if (l->count == RL_COUNT_CONCURRENT) {
-		r->max = rl_conc_max(l, ok ? &kv.ev : &(struct rl_event){0});
-		r->used = r->level;
-		n = r->max;
-	} else {
-		n = rl_window_cell(l, r->win, ok ? &kv.ev :
-		    &(struct rl_event){0}, r->v, &key, &cell);
-		r->max = n;
-		r->used = n == 0 || n == RL_UNLIMITED ? 0 :
-		    rl_used(r->level, n, l->window[r->win].secs);
-		after = rl_sat_add(r->level, cell.inc);
-		r->wait = n == 0 ? l->window[r->win].secs * NS :
-		    after > cell.tau ? after - cell.tau : 0;
-	}
-	if (ok)
-		kval_free(&kv);
-	buf_free(&key);
-	return n == RL_UNLIMITED ? -1 : 0;
-}
-
-/* fold -- one row per value (its fullest window), unlimited ones dropped */
-static void
-fold(struct rows *t)
-{
-	size_t	i, k = 0;
-
-	qsort(t->r, t->n, sizeof(*t->r), by_value);
-	for (i = 0; i < t->n; i++) {
-		if (figure(t, &t->r[i]) == -1) {
-			free(t->r[i].v);
-			continue;
-		}
-		if (k > 0 && strcmp(t->r[k - 1].v, t->r[i].v) == 0) {
-			if (fuller(&t->r[i], &t->r[k - 1])) {
-				free(t->r[k - 1].v);
-				t->r[k - 1] = t->r[i];
-			} else
-				free(t->r[i].v);
-			continue;
-		}
-		t->r[k++] = t->r[i];
-	}
-	t->n = k;
-	qsort(t->r, t->n, sizeof(*t->r), by_fullness);
-}
-
-/* top_out -- the first n rows, text or JSON */
-static void
-top_out(const struct lreq *q, const struct rows *t, size_t n, int cut,
-    struct buf *out)
-{
-	struct buf	v = BUF_INIT;
-	char		d[32];
-	size_t		i;
-
-	head(q, out);
-	if (q->json)
-		buf_printf(out, ",\"keys_found\":%zu,\"scan_cut\":%s,"
-		    "\"keys\":[", t->n, cut ? "true" : "false");
-	else
-		buf_printf(out, "%zu key%s holding state%s; nearest their "
-		    "limit first:\n  %-32s %-6s %7s    %-7s %s\n", t->n,
-		    t->n == 1 ? "" : "s", cut ? " (the walk stopped after "
-		    "100000 keys: more may exist)" : "", "KEY", "WINDOW",
-		    "USED", "MAX", "NEXT ALLOWED");
-	for (i = 0; i < n && i < t->n; i++) {
-		const struct row *r = &t->r[i];
-
-		if (q->l->count == RL_COUNT_CONCURRENT)
-			(void)snprintf(d, sizeof(d), "open");
-		else
-			window_str(q->l, r->win, d, sizeof(d));
-		if (q->json) {
-			buf_printf(out, "%s{\"key\":", i ? "," : "");
-			ctl_json_str(out, r->v);
-			buf_printf(out, ",\"window\":\"%s\",\"used\":%" PRIu64
-			    ",\"max\":%" PRIu64 ",", d, r->used, r->max);
-			put_next(q, out, r->wait);
-			buf_putc(out, '}');
-			continue;
-		}
-		buf_reset(&v);
-		text_str(&v, r->v);
-		buf_printf(out, "  %-32s %-6s %7" PRIu64 " of %-7" PRIu64
-		    " ", buf_str(&v), d, r->used, r->max);
-		put_next(q, out, r->wait);
-		buf_putc(out, '\n');
-	}
-	if (q->json)
-		buf_puts(out, "]}\n");
-	buf_free(&v);
-}
-
-/* top -- `limit top LIMIT [-n N]` */
-static int
-top(struct lreq *q, size_t n, struct buf *out, struct buf *err)
-{
-	struct rows	 t;
-	struct buf	 prefix = BUF_INIT;
-	struct rl_cell	 cell;
-	struct rl_store	*s = q->s;
-	unsigned	 i;
-	int		 cut = 0, rc;
-
-	memset(&t, 0, sizeof(t));
-	t.l = q->l;
-	for (i = 0; i < q->l->nwindows && i < RL_MAX_WINDOWS; i++) {
-		buf_init(&t.names[i]);
-		(void)rl_window_cell(q->l, i, &(struct rl_event){0}, "",
-		    &prefix, &cell);
-		/* the middle of "NAME\0W\0" */
-		buf_append(&t.names[i], prefix.data + strlen(q->l->name) + 1,
-		    prefix.len - strlen(q->l->name) - 2);
-	}
-	buf_reset(&prefix);
-	buf_puts(&prefix, q->l->name);
-	buf_putc(&prefix, '\0');
-	if (q->l->count == RL_COUNT_CONCURRENT && s->ops->local(s) != NULL)
-		s = s->ops->local(s);
-	rc = s->ops->scan(s, prefix.data, prefix.len, q->now, SCAN_BOUND,
-	    collect, &t, &cut, err);
-	if (rc == 0) {
-		fold(&t);
-		top_out(q, &t, n, cut, out);
-	}
-	for (i = 0; i < t.n; i++)
-		free(t.r[i].v);
-	free(t.r);
-	for (i = 0; i < RL_MAX_WINDOWS; i++)
-		buf_free(&t.names[i]);
-	buf_free(&prefix);
-	return rc;
-}
-
 /* limit_list -- "no limit X; the limits are: a, b" */
 static void
 limit_list(const struct rules *rules, const char *name, struct buf *err)
@@ -866,7 +602,7 @@ limit_list(const struct rules *rules, const char *name, struct buf *err)
 	size_t	i, n = rules_nlimits(rules);
 
 	buf_puts(err, "mxgatectl: limit: no limit ");
-	text_str(err, name);
+	lim_text_str(err, name);
 	if (n == 0) {
 		buf_puts(err, " (the rules in force define no limits)\n");
 		return;
@@ -987,7 +723,7 @@ ctl_limit(const struct ctl_req *req, struct buf *out)
 	if (op != 't' && (nv = key_values(q.l, req->argv[3], req->arglen[3],
 	    kv, kdef, &why)) == 0) {
 		buf_puts(out, "mxgatectl: limit: ");
-		text_str(out, req->argv[3]);
+		lim_text_str(out, req->argv[3]);
 		buf_printf(out, " is not a key of limit %s:\n%s\n", q.l->name,
 		    buf_str(&why));
 		rc = EX_DATAERR;
@@ -1000,7 +736,7 @@ ctl_limit(const struct ctl_req *req, struct buf *out)
 		else if (op == 'r')
 			rc = reset(&q, kv, nv, out, &err);
 		else
-			rc = top(&q, n, out, &err) == 0 ? EX_OK :
+			rc = lim_top(&q, n, out, &err) == 0 ? EX_OK :
 			    EX_UNAVAILABLE;
 		if (rc != EX_UNAVAILABLE || op == 'r' || fall_back(&q, &err))
 			break;
@@ -1015,7 +751,7 @@ ctl_limit(const struct ctl_req *req, struct buf *out)
 	}
 done:
 	for (i = 0; i < nv; i++)
-		kval_free(&kv[i]);
+		lim_kval_free(&kv[i]);
 	buf_free(&why);
 	buf_free(&err);
 	buf_free(&q.why);

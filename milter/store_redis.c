@@ -28,6 +28,12 @@
  *
  * One mutex guards the pool and the state; no lock is held during a
  * network call.
+ *
+ * The administrator's operations for mxgatectl (peek, forget, scan,
+ * local, name in the store's ops) are in store_redis_admin.c; the store
+ * and the pool functions it uses (rstore_take, rstore_give,
+ * rstore_discard, rstore_call, rstore_eval) are declared in
+ * store_redis_int.h. store_redis_cfg.c reads the URL and password file.
  */
 #include "config.h"
 
@@ -49,43 +55,13 @@
 #include "store.h"
 #include "store_redis.h"
 #include "store_redis.lua.h"
+#include "store_redis_int.h"
 #include "xalloc.h"
 
 #define NS		1000000000ULL
-#define POOL_MAX	64
-#define PREFIX		"mxgate:"
-#define KEY_MAX		1024
 #define SLACK_MS	"1000"	/* a key outlives its state by this */
 #define BACKOFF_MIN	1	/* seconds between probes, doubling */
 #define BACKOFF_MAX	30
-
-struct rconn {
-	redisContext	*c;
-	unsigned	 gen;
-	int		 reused;	/* taken from the idle ones (the server may have closed it) */
-};
-
-struct rstore {
-	struct rl_store	 base;
-	struct rl_store	*local;
-	char		*host, *user, *pass;
-	unsigned	 port, db, pool;
-	struct timeval	 conn_tv, cmd_tv;
-	int		 tempfail, caller_clock;
-	char		 where[300];	/* HOST:PORT/DB for logs */
-	char		 sha[48];
-
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 freed;		/* a connection came back */
-	pthread_cond_t	 wake;		/* the prober: down, or stop */
-	struct rconn	 idle[POOL_MAX];
-	unsigned	 nidle, nopen;
-	unsigned	 gen;		/* bumped at every up -> down */
-	int		 up, stop;
-	time_t		 since;		/* wall clock of the last up <-> down */
-	pthread_t	 prober;
-	int		 have_prober;
-};
 
 /* deadline -- now plus tv on CLOCK_REALTIME (the condition variables' clock) */
 static void
@@ -116,10 +92,10 @@ reply_err(const redisContext *c, const redisReply *r, char *out, size_t len)
 		(void)snprintf(out, len, "no reply");
 }
 
-/* call -- one command; the reply, or NULL with the reason in err */
-static redisReply *
-call(redisContext *c, int argc, const char **argv, const size_t *argl,
-    char *err, size_t errlen)
+/* rstore_call -- one command; the reply, or NULL with the reason in err */
+redisReply *
+rstore_call(redisContext *c, int argc, const char **argv,
+    const size_t *argl, char *err, size_t errlen)
 {
 	redisReply	*r = redisCommandArgv(c, argc, argv, argl);
 
@@ -163,7 +139,7 @@ setup(struct rstore *rs, const struct timeval tv[2], char *err, size_t errlen)
 		if (rs->user != NULL)
 			argv[n] = rs->user, argl[n] = strlen(rs->user), n++;
 		argv[n] = rs->pass, argl[n] = strlen(rs->pass), n++;
-		if ((r = call(c, n, argv, argl, err, errlen)) == NULL)
+		if ((r = rstore_call(c, n, argv, argl, err, errlen)) == NULL)
 			goto fail;
 		freeReplyObject(r);
 	}
@@ -171,14 +147,14 @@ setup(struct rstore *rs, const struct timeval tv[2], char *err, size_t errlen)
 		(void)snprintf(db, sizeof(db), "%u", rs->db);
 		argv[0] = "SELECT", argl[0] = 6;
 		argv[1] = db, argl[1] = strlen(db);
-		if ((r = call(c, 2, argv, argl, err, errlen)) == NULL)
+		if ((r = rstore_call(c, 2, argv, argl, err, errlen)) == NULL)
 			goto fail;
 		freeReplyObject(r);
 	}
 	argv[0] = "SCRIPT", argl[0] = 6;
 	argv[1] = "LOAD", argl[1] = 4;
 	argv[2] = STORE_REDIS_LUA, argl[2] = sizeof(STORE_REDIS_LUA) - 1;
-	if ((r = call(c, 3, argv, argl, err, errlen)) == NULL)
+	if ((r = rstore_call(c, 3, argv, argl, err, errlen)) == NULL)
 		goto fail;
 	if (r->type != REDIS_REPLY_STRING || r->len != 40) {
 		reply_err(c, r, err, errlen);
@@ -198,12 +174,12 @@ fail:
 }
 
 /*
- * take -- a connection for one check, or NULL (down, or none free within
- * the command timeout tv[1]: the caller falls back for this check); a
- * new one is set up within tv
+ * rstore_take -- a connection for one check: 0; -1 (down, or none free
+ * within the command timeout tv[1]: the caller falls back for this
+ * check); -2 when a new one, set up within tv, failed (err)
  */
-static int
-take(struct rstore *rs, const struct timeval tv[2], struct rconn *out,
+int
+rstore_take(struct rstore *rs, const struct timeval tv[2], struct rconn *out,
     char *err, size_t errlen)
 {
 	struct timespec	ts;
@@ -246,9 +222,12 @@ take(struct rstore *rs, const struct timeval tv[2], struct rconn *out,
 	return -2;
 }
 
-/* give -- put a connection back (closed when it is of an older generation) */
-static void
-give(struct rstore *rs, struct rconn *k)
+/*
+ * rstore_give -- put a connection back (closed when it is of an older
+ * generation)
+ */
+void
+rstore_give(struct rstore *rs, struct rconn *k)
 {
 	redisContext	*c = NULL;
 
@@ -266,9 +245,12 @@ give(struct rstore *rs, struct rconn *k)
 	k->c = NULL;
 }
 
-/* discard -- close a connection that failed, without a verdict on Redis */
-static void
-discard(struct rstore *rs, struct rconn *k)
+/*
+ * rstore_discard -- close a connection that failed, without a verdict on
+ * Redis
+ */
+void
+rstore_discard(struct rstore *rs, struct rconn *k)
 {
 	redisFree(k->c);
 	k->c = NULL;
@@ -313,7 +295,7 @@ down(struct rstore *rs, struct rconn *k, const char *why)
 	}
 	pthread_mutex_unlock(&rs->lock);
 	if (k != NULL && k->c != NULL)
-		discard(rs, k);
+		rstore_discard(rs, k);
 	for (i = 0; i < n; i++)
 		redisFree(old[i].c);
 	if (was)
@@ -356,13 +338,13 @@ pair(uint64_t s, uint64_t ns)
 }
 
 /*
- * eval -- run the script on connection c for the cells; 0, or -1 with
- * the reason in err when Redis answered wrong, -2 when the connection
- * failed (closed, reset, timed out: it is then unusable)
+ * rstore_eval -- run the script on connection c for the cells; 0, or -1
+ * with the reason in err when Redis answered wrong, -2 when the
+ * connection failed (closed, reset, timed out: it is then unusable)
  */
-static int
-eval(struct rstore *rs, redisContext *c, struct rl_cell *cells, size_t n,
-    uint64_t now, int commit, char *err, size_t errlen)
+int
+rstore_eval(struct rstore *rs, redisContext *c, struct rl_cell *cells,
+    size_t n, uint64_t now, int commit, char *err, size_t errlen)
 {
 	size_t		 argc = 7 + 5 * n, a = 0, m = 0, i, j, len;
 	const char	**argv = xcalloc(argc, sizeof(*argv));
@@ -521,7 +503,7 @@ redis_gcra(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
 		return fallback(rs, cells, n, now, commit);
 	}
 	for (attempt = 0; ; attempt++) {
-		if ((rc = take(rs, tv, &k, err, sizeof(err))) < 0) {
+		if ((rc = rstore_take(rs, tv, &k, err, sizeof(err))) < 0) {
 			if (out_of_time(stage, capped))
 				return fallback(rs, cells, n, now, commit);
 			if (rc == -2)
@@ -534,20 +516,21 @@ redis_gcra(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
 		}
 		if (capped)
 			(void)redisSetTimeout(k.c, tv[1]);
-		rc = eval(rs, k.c, cells, n, now, commit, err, sizeof(err));
+		rc = rstore_eval(rs, k.c, cells, n, now, commit, err,
+		    sizeof(err));
 		if (rc == 0) {
 			if (capped)
 				(void)redisSetTimeout(k.c, rs->cmd_tv);
-			give(rs, &k);
+			rstore_give(rs, &k);
 			return 0;
 		}
 		if (out_of_time(stage, capped)) {
 			/* the stage's time ran out, not Redis: no verdict on it */
-			discard(rs, &k);
+			rstore_discard(rs, &k);
 			return fallback(rs, cells, n, now, commit);
 		}
 		if (rc == -2 && k.reused && attempt == 0) {
-			discard(rs, &k);
+			rstore_discard(rs, &k);
 			continue;
 		}
 		down(rs, &k, err);
@@ -611,7 +594,7 @@ probe(struct rstore *rs, struct rconn *k, char *err, size_t errlen)
 	cell.inc = 1;
 	cell.tau = NS;
 	/* an I/O error or a timeout (-2) is as down as a wrong answer (-1) */
-	if (eval(rs, k->c, &cell, 1, 0, 1, err, errlen) != 0) {
+	if (rstore_eval(rs, k->c, &cell, 1, 0, 1, err, errlen) != 0) {
 		redisFree(k->c);
 		k->c = NULL;
 		return -1;
@@ -706,264 +689,9 @@ redis_free(struct rl_store *s)
 	free(rs);
 }
 
-/*
- * For mxgatectl limit (store.h: peek, forget, scan): an administrator's
- * requests, on a connection of the pool. They never fall back and never
- * mark the store down (an ACL that lacks DEL or SCAN is not an outage):
- * a failure is reported to the administrator, a connection that failed
- * is closed.
- */
-
-#define SCAN_COUNT	1000	/* SCAN's COUNT hint: keys looked at per call */
-
-/* admin_take -- a connection for an administrator's request, or -1 and why */
-static int
-admin_take(struct rstore *rs, struct rconn *k, struct buf *err)
-{
-	struct timeval	tv[2];
-	char		e[256];
-
-	tv[0] = rs->conn_tv;
-	tv[1] = rs->cmd_tv;
-	if (take(rs, tv, k, e, sizeof(e)) == 0)
-		return 0;
-	buf_printf(err, "redis %s: %s", rs->where, e[0] != '\0' ? e :
-	    "unreachable (mail uses the fallback until it is back)");
-	return -1;
-}
-
-/* admin_give -- back to the pool, or closed when it failed (rc -2) */
-static void
-admin_give(struct rstore *rs, struct rconn *k, int rc)
-{
-	if (rc == -2)
-		discard(rs, k);
-	else
-		give(rs, k);
-}
-
-/* redis_peek -- see store.h: the script without commit, one round trip */
-static int
-redis_peek(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
-    struct buf *err)
-{
-	struct rstore	*rs = (struct rstore *)s;
-	struct rconn	 k;
-	char		 e[256];
-	int		 rc;
-
-	if (n == 0)
-		return 0;
-	if (admin_take(rs, &k, err) == -1)
-		return -1;
-	rc = eval(rs, k.c, cells, n, now, 0, e, sizeof(e));
-	admin_give(rs, &k, rc);
-	if (rc != 0)
-		buf_printf(err, "redis %s: %s", rs->where, e);
-	return rc == 0 ? 0 : -1;
-}
-
-/* rkey -- the Redis name of a cell key: "mxgate:" and ':' for every NUL */
-static void
-rkey(const char *key, size_t len, struct buf *out)
-{
-	size_t	i;
-
-	buf_puts(out, PREFIX);
-	for (i = 0; i < len; i++)
-		buf_putc(out, key[i] == '\0' ? ':' : key[i]);
-}
-
-/* redis_forget -- see store.h: one DEL of every key */
-static int
-redis_forget(struct rl_store *s, const struct rl_cell *cells, size_t n,
-    size_t *gone, struct buf *err)
-{
-	struct rstore	*rs = (struct rstore *)s;
-	struct rconn	 k;
-	struct buf	 names = BUF_INIT;
-	const char	**argv = xcalloc(n + 1, sizeof(*argv));
-	size_t		*argl = xcalloc(n + 1, sizeof(*argl)), *off, i;
-	redisReply	*r = NULL;
-	char		 e[256];
-	int		 rc = -1;
-
-	*gone = 0;
-	off = xcalloc(n + 1, sizeof(*off));
-	for (i = 0; i < n; i++) {
-		off[i] = names.len;
-		rkey(cells[i].key, cells[i].keylen, &names);
-		argl[i + 1] = names.len - off[i];
-	}
-	argv[0] = "DEL", argl[0] = 3;
-	for (i = 0; i < n; i++)
-		argv[i + 1] = names.data + off[i];
-	if (n > 0 && admin_take(rs, &k, err) == 0) {
-		r = call(k.c, (int)n + 1, argv, argl, e, sizeof(e));
-		if (r != NULL && r->type == REDIS_REPLY_INTEGER &&
-		    r->integer >= 0) {
-			*gone = (size_t)r->integer;
-			rc = 0;
-		} else if (r != NULL)
-			buf_printf(err, "redis %s: DEL answered type %d",
-			    rs->where, r->type);
-		else
-			buf_printf(err, "redis %s: %s", rs->where, e);
-		admin_give(rs, &k, r == NULL && k.c->err ? -2 : 0);
-	} else if (n == 0)
-		rc = 0;
-	if (r != NULL)
-		freeReplyObject(r);
-	buf_free(&names);
-	free(argv);
-	free(argl);
-	free(off);
-	return rc;
-}
-
-/* glob_escape -- prefix as a SCAN MATCH pattern, NULs as ':', then '*' */
-static void
-glob_escape(const char *p, size_t len, struct buf *out)
-{
-	size_t	i;
-
-	buf_puts(out, PREFIX);
-	for (i = 0; i < len; i++) {
-		if (strchr("*?[]\\", p[i]) != NULL && p[i] != '\0')
-			buf_putc(out, '\\');
-		buf_putc(out, p[i] == '\0' ? ':' : p[i]);
-	}
-	buf_putc(out, '*');
-}
-
-/*
- * scan_page -- the levels of the keys of one SCAN page (the script with
- * inc = tau = 0 and no commit: one round trip), each handed to fn under
- * its cell key ("NAME:W:VALUE" back to "NAME\0W\0VALUE"); 0, -1 (fn
- * stopped), -2 with err (rc: eval's)
- */
-static int
-scan_page(struct rstore *rs, redisContext *c, const redisReply *page,
-    uint64_t now, int (*fn)(void *, const char *, size_t, uint64_t),
-    void *arg, int *rc, struct buf *err)
-{
-	struct rl_cell	*cells = xcalloc(page->elements + 1, sizeof(*cells));
-	char		**keys = xcalloc(page->elements + 1, sizeof(*keys));
-	char		 e[256], *p;
-	size_t		 i, n = 0, j, colons;
-	int		 out = 0;
-
-	for (i = 0; i < page->elements; i++) {
-		const redisReply *k = page->element[i];
-
-		if (k == NULL || k->type != REDIS_REPLY_STRING ||
-		    k->len <= sizeof(PREFIX) - 1 || k->len > KEY_MAX)
-			continue;
-		p = keys[n] = xmalloc(k->len);
-		memcpy(p, k->str + sizeof(PREFIX) - 1,
-		    k->len - (sizeof(PREFIX) - 1));
-		for (j = 0, colons = 0; j < k->len - (sizeof(PREFIX) - 1) &&
-		    colons < 2; j++)
-			if (p[j] == ':') {
-				p[j] = '\0';
-				colons++;
-			}
-		cells[n].key = p;
-		cells[n++].keylen = k->len - (sizeof(PREFIX) - 1);
-	}
-	*rc = n > 0 ? eval(rs, c, cells, n, now, 0, e, sizeof(e)) : 0;
-	if (*rc != 0) {
-		buf_printf(err, "redis %s: %s", rs->where, e);
-		out = -2;
-	}
-	for (i = 0; i < n && out == 0; i++)
-		if (cells[i].level > 0 && fn(arg, cells[i].key, cells[i].keylen,
-		    cells[i].level) == -1)
-			out = -1;
-	for (i = 0; i < n; i++)
-		free(keys[i]);
-	free(keys);
-	free(cells);
-	return out;
-}
-
-/*
- * redis_scan -- see store.h: SCAN with MATCH on the prefix, COUNT
- * SCAN_COUNT, at most bound / SCAN_COUNT calls (bound keys looked at);
- * two round trips a page (SCAN, then the script for the levels)
- */
-static int
-redis_scan(struct rl_store *s, const char *prefix, size_t plen, uint64_t now,
-    size_t bound, int (*fn)(void *, const char *, size_t, uint64_t), void *arg,
-    int *cut, struct buf *err)
-{
-	struct rstore	*rs = (struct rstore *)s;
-	struct rconn	 k;
-	struct buf	 pat = BUF_INIT;
-	redisReply	*r;
-	const char	*argv[6];
-	size_t		 argl[6], calls = 0;
-	char		 cursor[32] = "0", e[256];
-	int		 rc = 0, out = 0;
-
-	*cut = 0;
-	if (admin_take(rs, &k, err) == -1)
-		return -1;
-	glob_escape(prefix, plen, &pat);
-	do {
-		if (calls++ * SCAN_COUNT >= bound) {
-			*cut = 1;
-			break;
-		}
-		argv[0] = "SCAN", argl[0] = 4;
-		argv[1] = cursor, argl[1] = strlen(cursor);
-		argv[2] = "MATCH", argl[2] = 5;
-		argv[3] = pat.data, argl[3] = pat.len;
-		argv[4] = "COUNT", argl[4] = 5;
-		argv[5] = "1000", argl[5] = 4;
-		if ((r = call(k.c, 6, argv, argl, e, sizeof(e))) == NULL) {
-			buf_printf(err, "redis %s: %s", rs->where, e);
-			rc = k.c->err ? -2 : -1;
-			out = -1;
-			break;
-		}
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-		    r->element[0]->type != REDIS_REPLY_STRING ||
-		    r->element[0]->len >= sizeof(cursor) ||
-		    r->element[1]->type != REDIS_REPLY_ARRAY) {
-			buf_printf(err, "redis %s: SCAN answered a bad reply",
-			    rs->where);
-			freeReplyObject(r);
-			out = -1;
-			break;
-		}
-		memcpy(cursor, r->element[0]->str, r->element[0]->len);
-		cursor[r->element[0]->len] = '\0';
-		out = scan_page(rs, k.c, r->element[1], now, fn, arg, &rc, err);
-		freeReplyObject(r);
-	} while (out == 0 && strcmp(cursor, "0") != 0);
-	admin_give(rs, &k, rc);
-	buf_free(&pat);
-	return out == 0 ? 0 : -1;
-}
-
-/* redis_local -- the local store behind Redis */
-static struct rl_store *
-redis_local(struct rl_store *s)
-{
-	return ((struct rstore *)s)->local;
-}
-
-/* redis_name -- "redis HOST:PORT/DB" */
-static void
-redis_name(struct rl_store *s, struct buf *out)
-{
-	buf_printf(out, "redis %s", ((struct rstore *)s)->where);
-}
-
 static const struct rl_store_ops redis_ops = {
 	redis_gcra, redis_conc, redis_each, redis_put, redis_keys, redis_free,
-	redis_peek, redis_forget, redis_scan, redis_local, redis_name
+	rstore_peek, rstore_forget, rstore_scan, rstore_local, rstore_name
 };
 
 /* tv_ms -- milliseconds as a timeval */

@@ -49,7 +49,7 @@ m=$top/milter
 # shellcheck disable=SC2086
 cc ${CFLAGS:--O2} -I"$tmp" -I"$m" -I"$top/compat" -o "$tmp/bench_redis" \
 	"$here/bench_redis.c" "$top/tests/unit/table_none.c" "$m/ratelimit.c" "$m/store_memory.c" \
-	"$m/store_redis.c" "$m/store_redis_cfg.c" "$m/ipaddr.c" "$m/buf.c" "$m/xalloc.c" "$m/log.c" \
+	"$m/store_redis.c" "$m/store_redis_admin.c" "$m/store_redis_cfg.c" "$m/ipaddr.c" "$m/buf.c" "$m/xalloc.c" "$m/log.c" \
 	"$m/num.c" $compat -lhiredis -lpthread
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \

@@ -23,7 +23,7 @@ for f in "$top"/milter/*.c; do
 	mxgatectl.c|ctl_*.c|logread.c) ;;	# the administrator's tool (main, zlib)
 	milter.c|session.c|session_facts.c|verdict.c) session+=("$f") ;;
 	dns.c|dnsbl_lookup.c|spf_dns.c|auth.c|dkimv.c|keycache.c) session+=("$f") ;;	# libunbound, libopendkim
-	store_redis.c|store_redis_cfg.c) ;;	# hiredis side
+	store_redis.c|store_redis_admin.c|store_redis_cfg.c) ;;	# hiredis side
 	*) lib+=("$f") ;;
 	esac
 done
