@@ -247,6 +247,21 @@ get(struct mstore *m, const char *key, size_t len, int create, uint64_t now)
 	return c;
 }
 
+/*
+ * measure -- a cell's level and wait for one more event, from its stored
+ * tat (0: unknown); returns max(tat, now), the base of a commit
+ */
+static uint64_t
+measure(struct rl_cell *cell, uint64_t tat, uint64_t now)
+{
+	uint64_t	base = tat > now ? tat : now, after;
+
+	after = rl_sat_add(base - now, cell->inc);
+	cell->level = base - now;
+	cell->wait = after > cell->tau ? after - cell->tau : 0;
+	return base;
+}
+
 /* mem_gcra -- see store.h (never waits: the stage's deadline does not apply) */
 static int
 mem_gcra(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
@@ -254,7 +269,7 @@ mem_gcra(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
 {
 	struct mstore	*m = (struct mstore *)s;
 	struct mcell	*c;
-	uint64_t	 base, after;
+	uint64_t	 base;
 	size_t		 i;
 
 	(void)stage;
@@ -263,10 +278,7 @@ mem_gcra(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
 		m->now = now;
 	for (i = 0; i < n; i++) {
 		c = get(m, cells[i].key, cells[i].keylen, commit, now);
-		base = c != NULL && c->tat > now ? c->tat : now;
-		after = rl_sat_add(base - now, cells[i].inc);
-		cells[i].level = base - now;
-		cells[i].wait = after > cells[i].tau ? after - cells[i].tau : 0;
+		base = measure(&cells[i], c != NULL ? c->tat : 0, now);
 		if (commit && c != NULL)
 			c->tat = rl_sat_add(base, cells[i].inc);
 	}
@@ -371,7 +383,6 @@ mem_peek(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
 {
 	struct mstore	*m = (struct mstore *)s;
 	struct mcell	*c;
-	uint64_t	 base, after;
 	size_t		 i;
 
 	(void)err;
@@ -379,10 +390,8 @@ mem_peek(struct rl_store *s, struct rl_cell *cells, size_t n, uint64_t now,
 	for (i = 0; i < n; i++) {
 		c = find(m, cells[i].key, cells[i].keylen,
 		    hkey(m, cells[i].key, cells[i].keylen));
-		base = c != NULL && !c->conc && c->tat > now ? c->tat : now;
-		after = rl_sat_add(base - now, cells[i].inc);
-		cells[i].level = base - now;
-		cells[i].wait = after > cells[i].tau ? after - cells[i].tau : 0;
+		(void)measure(&cells[i], c != NULL && !c->conc ? c->tat : 0,
+		    now);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return 0;

@@ -782,11 +782,7 @@ rl_store_redis_state(struct rl_store *s, time_t *since)
 int
 rl_store_redis_up(struct rl_store *s)
 {
-	struct rstore	*rs = (struct rstore *)s;
-	int		 up;
+	time_t	since;
 
-	pthread_mutex_lock(&rs->lock);
-	up = rs->up;
-	pthread_mutex_unlock(&rs->lock);
-	return up;
+	return rl_store_redis_state(s, &since);
 }
