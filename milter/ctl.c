@@ -478,7 +478,8 @@ ctl_stop(void)
 	unsigned	left;
 
 	if (started) {
-		(void)write(stop_pipe[1], "x", 1);
+		while (write(stop_pipe[1], "x", 1) == -1 && errno == EINTR)
+			;	/* a pipe with room: the only failure is EINTR */
 		(void)pthread_join(acceptor, NULL);
 		started = 0;
 		(void)close(stop_pipe[0]);
