@@ -93,9 +93,9 @@ static struct dns	*cur_dns;
 static unsigned		 sessions;
 static int		 warned_hdrs;	/* the MTA refused header changes (logged once) */
 
-/* current_rules -- a new reference to the rule set in force */
-static struct rules *
-current_rules(void)
+/* milter_rules -- a new reference to the rule set in force (rules_unref it) */
+struct rules *
+milter_rules(void)
 {
 	struct rules	*r;
 
@@ -143,13 +143,6 @@ void
 milter_set_store(struct rl_store *store)
 {
 	cur_store = store;
-}
-
-/* milter_rules -- a new reference to the rule set in force (rules_unref it) */
-struct rules *
-milter_rules(void)
-{
-	return current_rules();
 }
 
 /* milter_cfg -- the configuration */
@@ -410,7 +403,7 @@ do_optneg(struct mconn *c, const struct mproto_optneg *o, struct buf *out)
 		    "needs 2 or later (6 preferred)", o->version);
 		return -1;
 	}
-	rules = current_rules();
+	rules = milter_rules();
 	session_start(c, rules);
 	rules_unref(rules);
 	session_plan(session_rules(c->s), cur_cfg, &p);

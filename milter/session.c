@@ -22,6 +22,9 @@
  * is recorded and delivered at HELO/EHLO (when the client sends no HELO:
  * at RCPT where RCPT rules make RCPT answered anyway, else at MAIL),
  * because Postfix replaces a milter's 421 text at connect with its own.
+ *
+ * In explain's look-only mode (s->dry set; its entry points are in
+ * session_explain.c) nothing is counted and decision lines go to s->dry.
  */
 #include "config.h"
 
@@ -377,15 +380,6 @@ matched(void *arg, const struct rules_match *m)
 	s->cur = NULL;
 }
 
-/* trace_rule -- rules_env: a rule and its outcome, to the look-only tracer */
-static void
-trace_rule(void *arg, const struct rules_match *m, enum rules_outcome o)
-{
-	struct session	*s = arg;
-
-	s->trace(s->trace_arg, s, m, o);
-}
-
 /*
  * run_stage -- run a stage's rules and fill the verdict. Returns 1 when a
  * terminal rule took effect (accept, tempfail, reject), else 0.
@@ -406,7 +400,7 @@ run_stage(struct session *s, enum stage st, struct verdict *v)
 	env.fact = session_fact_get;
 	env.limit = limit_get;
 	env.matched = matched;
-	env.trace = s->trace != NULL ? trace_rule : NULL;
+	env.trace = s->trace != NULL ? session_trace_rule : NULL;
 	memset(&m, 0, sizeof(m));
 	rc = rules_eval(s->rules, st, &env, &m);
 	session_src(s, &src, st);
@@ -772,47 +766,6 @@ session_authres(const struct session *s, const unsigned **forged, size_t *n)
 {
 	*n = auth_forged(s->auth, forged);
 	return s->authres;
-}
-
-/*
- * session_look_only -- explain's mode: decision lines into log, every
- * evaluated rule to trace(arg, ...), nothing counted (see session.h)
- */
-void
-session_look_only(struct session *s, struct buf *log, session_trace_fn trace,
-    void *arg)
-{
-	s->dry = log;
-	s->trace = trace;
-	s->trace_arg = arg;
-}
-
-/* session_pending -- is a connect-stage refusal waiting to be told? */
-int
-session_pending(const struct session *s)
-{
-	return s->deferred.kind != VERDICT_CONTINUE;
-}
-
-/* session_unreached -- the rules of stage st to the tracer as not reached */
-void
-session_unreached(struct session *s, enum stage st)
-{
-	struct rules_env	env;
-
-	if (s->trace == NULL)
-		return;
-	memset(&env, 0, sizeof(env));
-	env.arg = s;
-	env.trace = trace_rule;
-	rules_trace_unreached(s->rules, st, &env);
-}
-
-/* session_value -- a fact or template variable's text now (explain) */
-void
-session_value(struct session *s, int id, struct buf *out)
-{
-	session_value_get(s, id, out);
 }
 
 /* session_abort -- the message ended without end of message: nothing counted */

@@ -79,6 +79,8 @@ struct session {
 
 int		 session_fact_get(void *, int, struct fact_value *);
 void		 session_value_get(void *, int, struct buf *);
+void		 session_trace_rule(void *, const struct rules_match *,
+		    enum rules_outcome);
 const char	*session_customer(struct session *);
 void		 session_tx(struct session *, struct auth_tx *);
 void		 session_src(struct session *, struct verdict_src *, enum stage);

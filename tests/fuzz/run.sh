@@ -21,7 +21,7 @@ for f in "$top"/milter/*.c; do
 	main.c|engine.c|msock.c|metrics.c|ctl.c) ;;	# the daemon's process and sockets
 	ctl_proto.c) lib+=("$f") ;;	# the protocol, JSON strings (refshow.c)
 	mxgatectl.c|ctl_*.c|logread.c) ;;	# the administrator's tool (main, zlib)
-	milter.c|session.c|session_facts.c|verdict.c) session+=("$f") ;;
+	milter.c|session.c|session_facts.c|session_explain.c|verdict.c) session+=("$f") ;;
 	dns.c|dnsbl_lookup.c|spf_dns.c|auth.c|dkimv.c|keycache.c) session+=("$f") ;;	# libunbound, libopendkim
 	store_redis.c|store_redis_admin.c|store_redis_cfg.c) ;;	# hiredis side
 	*) lib+=("$f") ;;
